@@ -1,0 +1,96 @@
+# jupyterlab-hpc developer and demo entry points (Debian 12, as root).
+#   make demo   local Slurm cluster + JupyterLab with the extension, as user alice
+#   make test   lint, types, pytest (real cluster), jest, Galata (Debian's chromium)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BASE ?= /usr/bin/python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JLPM := $(VENV)/bin/jlpm
+CLUSTER := $(PYTHON_BASE) cluster/slurm_cluster.py
+DEMO_PORT ?= 8888
+
+# Debian packages the build and the browser tests need (the cluster tool installs Slurm's).
+DEBIAN_PACKAGES := python3-venv chromium
+
+.PHONY: help
+help:
+	@echo "make demo          local Slurm cluster + JupyterLab with jupyterlab-hpc as user alice"
+	@echo "make test          every gate and test suite (what CI runs)"
+	@echo "make install       Python venv ($(VENV)) with the extension installed for development"
+	@echo "make cluster       start the local Slurm cluster; cluster-down / cluster-status"
+	@echo "make lint          ruff, ruff format, mypy, eslint, prettier"
+	@echo "make pytest | jest | galata   one test suite"
+
+# ---------------------------------------------------------------------------- set-up
+.PHONY: system-packages
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(PY): | system-packages
+	$(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Re-installs when the packaging or the frontend's dependencies change.
+$(VENV)/.installed: pyproject.toml package.json yarn.lock | $(PY)
+	$(PY) -m pip install -q -e ".[test]"
+	$(VENV)/bin/jupyter labextension develop --overwrite .
+	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyterlab_hpc
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed
+
+ui-tests/node_modules/.installed: ui-tests/package.json ui-tests/yarn.lock | $(VENV)/.installed
+	cd ui-tests && ../$(JLPM) install
+	touch $@
+
+# ---------------------------------------------------------------------------- cluster
+.PHONY: cluster cluster-down cluster-status
+cluster:
+	$(CLUSTER) up
+
+cluster-down:
+	$(CLUSTER) down
+
+cluster-status:
+	$(CLUSTER) status
+
+# ---------------------------------------------------------------------------- gates and tests
+.PHONY: lint
+lint: install
+	$(VENV)/bin/ruff check jupyterlab_hpc cluster
+	$(VENV)/bin/ruff format --check jupyterlab_hpc cluster
+	$(VENV)/bin/mypy
+	$(JLPM) lint:check
+
+.PHONY: build
+build: install
+	$(JLPM) build
+
+.PHONY: pytest
+pytest: install cluster
+	HPC_REQUIRE_CLUSTER=1 $(PY) -m pytest
+
+.PHONY: jest
+jest: install
+	$(JLPM) test
+
+.PHONY: galata
+galata: build cluster ui-tests/node_modules/.installed
+	cd ui-tests && PATH="$(abspath $(VENV))/bin:$$PATH" ../$(JLPM) playwright test
+
+.PHONY: test
+test: lint pytest jest galata
+
+# ---------------------------------------------------------------------------- demo
+.PHONY: demo
+demo: build cluster
+	VENV=$(abspath $(VENV)) DEMO_PORT=$(DEMO_PORT) demo/start.sh

@@ -1,0 +1,1 @@
+"""REST handlers under ``{base_url}hpc/``; each parses, awaits a service, and finishes."""

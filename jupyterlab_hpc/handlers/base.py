@@ -1,0 +1,51 @@
+"""What every jupyterlab-hpc handler shares: authorization resource and Slurm error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from jupyterlab_hpc.slurm.errors import (
+    InvalidRequest,
+    SlurmError,
+    SlurmNotFound,
+    SlurmPermissionDenied,
+    SlurmTimeout,
+    SlurmUnavailable,
+)
+
+# Most specific first: the first matching class decides the status (API.md "Errors").
+_STATUS_BY_ERROR: tuple[tuple[type[SlurmError], int], ...] = (
+    (InvalidRequest, 400),
+    (SlurmPermissionDenied, 403),
+    (SlurmNotFound, 404),
+    (SlurmUnavailable, 503),
+    (SlurmTimeout, 504),
+    (SlurmError, 400),
+)
+
+
+class HPCHandler(APIHandler):
+    """Base of every route; jupyter_server's authorizer sees the actions on resource ``hpc``."""
+
+    auth_resource = "hpc"
+
+    @contextmanager
+    def slurm_errors(self) -> Iterator[None]:
+        """Turn a SlurmError into the HTTP status API.md gives it, keeping Slurm's words."""
+        try:
+            yield
+        except SlurmError as error:
+            status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
+            raise web.HTTPError(status, str(error)) from error
+
+    def query_choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        """A query argument that must be one of ``choices``; anything else is a 400."""
+        value = self.get_query_argument(name, default)
+        if value not in choices:
+            allowed = ", ".join(choices)
+            raise web.HTTPError(400, f"{name} must be one of: {allowed} (got {value!r})")
+        return value

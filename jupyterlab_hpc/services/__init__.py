@@ -1,0 +1,1 @@
+"""Services between the REST handlers and the Slurm backend (caching, filtering, validation)."""

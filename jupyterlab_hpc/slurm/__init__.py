@@ -1,0 +1,1 @@
+"""Access to Slurm. Nothing in this package knows about tornado or HTTP."""

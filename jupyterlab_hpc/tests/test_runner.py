@@ -1,0 +1,79 @@
+"""The command runner: argument lists, timeouts, and Slurm's words on failure."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from jupyterlab_hpc.slurm.errors import (
+    SlurmNotFound,
+    SlurmPermissionDenied,
+    SlurmTimeout,
+    SlurmUnavailable,
+    error_from_stderr,
+)
+from jupyterlab_hpc.slurm.runner import CommandRunner, command_environment
+
+
+async def test_a_command_over_its_timeout_is_killed_and_reported() -> None:
+    runner = CommandRunner(timeout=0.3)
+    started = time.monotonic()
+
+    with pytest.raises(SlurmTimeout, match=r"did not answer within 0\.3 s"):
+        await runner.run(["sleep", "30"])
+
+    assert time.monotonic() - started < 2
+
+
+async def test_arguments_reach_the_command_unchanged_without_a_shell() -> None:
+    output = await CommandRunner().run(["echo", "1;rm -rf /", "$(id)", "a b"])
+
+    assert output == "1;rm -rf / $(id) a b\n"
+
+
+async def test_the_prefix_comes_before_the_command() -> None:
+    output = await CommandRunner(prefix=["env", "HPC_PREFIX_SEEN=yes"]).run(
+        ["printenv", "HPC_PREFIX_SEEN"]
+    )
+
+    assert output == "yes\n"
+
+
+async def test_a_missing_command_means_slurm_is_unavailable() -> None:
+    with pytest.raises(SlurmUnavailable, match="not found: no-such-slurm-command"):
+        await CommandRunner().run(["no-such-slurm-command"])
+
+
+async def test_a_failing_command_raises_with_its_own_words() -> None:
+    with pytest.raises(SlurmPermissionDenied, match="Access/permission denied"):
+        await CommandRunner().run(
+            ["sh", "-c", "echo 'scancel: error: Access/permission denied' >&2; exit 1"]
+        )
+
+
+@pytest.mark.parametrize(
+    ("stderr", "kind"),
+    [
+        ("squeue: error: Unable to contact slurm controller (connect failure)", SlurmUnavailable),
+        (
+            "scancel: error: Kill job error on job id 12: Access/permission denied",
+            SlurmPermissionDenied,
+        ),
+        ("slurm_load_jobs error: Invalid job id specified", SlurmNotFound),
+    ],
+)
+def test_slurm_errors_are_classified_by_their_words(stderr: str, kind: type[Exception]) -> None:
+    error = error_from_stderr(stderr)
+    assert type(error) is kind
+    assert str(error) == stderr
+
+
+def test_output_shaping_variables_are_dropped_and_time_is_iso() -> None:
+    env = command_environment(
+        {"PATH": "/usr/bin", "SQUEUE_FORMAT": "%i", "SLURM_TIME_FORMAT": "relative"}
+    )
+
+    assert env["PATH"] == "/usr/bin"
+    assert "SQUEUE_FORMAT" not in env
+    assert env["SLURM_TIME_FORMAT"] == "standard"
