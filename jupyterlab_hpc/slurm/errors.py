@@ -34,6 +34,8 @@ _UNAVAILABLE_MARKERS = (
     "Problem talking to the database",
     "Slurm backup controller in standby mode",
     "Zero Bytes were transmitted or received",
+    "Could not establish a configuration source",
+    "Munge encode failed",
 )
 _PERMISSION_MARKERS = ("Access/permission denied", "Permission denied", "not authorized")
 _NOT_FOUND_MARKERS = ("Invalid job id specified", "Invalid job id", "does not exist")

@@ -72,3 +72,11 @@ def gpu_count(tres: str) -> int | None:
         if match:
             total += int(match[1])
     return total
+
+
+def tres_items(tres: str) -> dict[str, str]:
+    """``cpu=2,mem=1000M,gres/gpu=1`` as a mapping; empty for N/A."""
+    text = text_or_none(tres)
+    if text is None:
+        return {}
+    return dict(item.split("=", 1) for item in text.split(",") if "=" in item)

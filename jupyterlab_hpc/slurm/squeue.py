@@ -13,6 +13,7 @@ from jupyterlab_hpc.slurm.fields import (
     int_or_none,
     memory_mb,
     text_or_none,
+    tres_items,
     utc_time,
 )
 from jupyterlab_hpc.slurm.models import Job
@@ -21,31 +22,34 @@ from jupyterlab_hpc.slurm.reasons import reason_text
 # A character no job name, path or account can contain in practice; squeue copies it as is.
 SEPARATOR = "\x1f"
 
-# (field, squeue -o code) in output order.
+# (our field, squeue --Format field) in output order. --Format rather than --format: only it
+# offers the output paths and the allocated TRES (total memory, GPUs) in every release.
 _FIELDS = (
-    ("id", "%i"),
-    ("name", "%j"),
-    ("user", "%u"),
-    ("account", "%a"),
-    ("partition", "%P"),
-    ("qos", "%q"),
-    ("state", "%T"),
-    ("reason", "%r"),
-    ("submit_time", "%V"),
-    ("start_time", "%S"),
-    ("end_time", "%e"),
-    ("time_limit", "%l"),
-    ("elapsed", "%M"),
-    ("nodes", "%N"),
-    ("node_count", "%D"),
-    ("cpus", "%C"),
-    ("memory", "%m"),
-    ("gres", "%b"),
-    ("work_dir", "%Z"),
-    ("array_job_id", "%F"),
-    ("array_task_id", "%K"),
+    ("id", "JobArrayID"),
+    ("array_job_id", "ArrayJobID"),
+    ("array_task_id", "ArrayTaskID"),
+    ("name", "Name"),
+    ("user", "UserName"),
+    ("account", "Account"),
+    ("partition", "Partition"),
+    ("qos", "QOS"),
+    ("state", "State"),
+    ("reason", "Reason"),
+    ("submit_time", "SubmitTime"),
+    ("start_time", "StartTime"),
+    ("end_time", "EndTime"),
+    ("time_limit", "TimeLimit"),
+    ("elapsed", "TimeUsed"),
+    ("nodes", "NodeList"),
+    ("node_count", "NumNodes"),
+    ("cpus", "NumCPUs"),
+    ("tres", "tres-alloc"),
+    ("work_dir", "WorkDir"),
+    ("stdout", "StdOut"),
+    ("stderr", "StdErr"),
 )
-FORMAT = SEPARATOR.join(code for _, code in _FIELDS)
+# Without a size squeue prints each value whole, then the suffix: our separator.
+FORMAT = ",".join(f"{field}:{SEPARATOR}" for _, field in _FIELDS)
 
 # States in which start/end times are facts rather than Slurm's projections.
 _STARTED = {
@@ -66,16 +70,16 @@ _FINISHED = _STARTED - {"RUNNING", "COMPLETING", "SUSPENDED"}
 
 
 def squeue_argv(*, mine: bool) -> list[str]:
-    argv = ["squeue", "--noheader", "--format", FORMAT]
+    argv = ["squeue", "--noheader", "--Format", FORMAT]
     return [*argv, "--me"] if mine else argv
 
 
 def parse_jobs(output: str) -> list[Job]:
-    """Jobs from ``squeue --noheader --format FORMAT`` output; malformed lines are skipped."""
+    """Jobs from ``squeue --noheader --Format FORMAT`` output; malformed lines are skipped."""
     jobs = []
     for line in output.splitlines():
-        values = line.split(SEPARATOR)
-        if len(values) != len(_FIELDS):
+        values = line.split(SEPARATOR)[: len(_FIELDS) + 1]
+        if len(values) != len(_FIELDS) + 1 or values.pop():
             continue
         jobs.append(_job(dict(zip((name for name, _ in _FIELDS), values, strict=True))))
     return jobs
@@ -86,6 +90,7 @@ def _job(raw: dict[str, str]) -> Job:
     pending = state == "PENDING"
     reason = text_or_none(raw["reason"])
     array_task = text_or_none(raw["array_task_id"])
+    tres = tres_items(raw["tres"])
     return Job(
         id=raw["id"].strip(),
         name=raw["name"],
@@ -104,11 +109,11 @@ def _job(raw: dict[str, str]) -> Job:
         nodes=None if pending else text_or_none(raw["nodes"]),
         node_count=int_or_none(raw["node_count"]),
         cpus=int_or_none(raw["cpus"]),
-        memory_mb=memory_mb(raw["memory"]),
-        gpus=gpu_count(raw["gres"]),
+        memory_mb=memory_mb(tres.get("mem", "")),
+        gpus=gpu_count(raw["tres"]),
         work_dir=text_or_none(raw["work_dir"]),
-        stdout=None,
-        stderr=None,
+        stdout=text_or_none(raw["stdout"]),
+        stderr=text_or_none(raw["stderr"]),
         array_job_id=text_or_none(raw["array_job_id"]) if array_task else None,
         array_task_id=array_task,
         exit_code=None,

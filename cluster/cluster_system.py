@@ -1,0 +1,156 @@
+"""Changes to the host: Debian packages, Unix users, and the nodes' network namespaces."""
+
+import os
+import pwd
+import re
+from pathlib import Path
+
+from cluster_layout import BRIDGE, CONTROLLER_ADDR, netns_name, node_addr, veth_name
+from cluster_process import ClusterError, all_pids, run
+
+PACKAGES = (
+    "munge",
+    "slurmctld",
+    "slurmd",
+    "slurm-client",
+    "slurmdbd",
+    "slurm-wlm-mysql-plugin",
+    "slurmrestd",
+    "slurm-wlm-jwt-plugin",
+    "mariadb-server",
+    "iproute2",
+    "curl",
+)
+
+TEST_USERS = ("alice", "bob")
+REST_USER = "slurmrest"
+
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+APT_LISTS = Path("/var/lib/apt/lists")
+APT_OPTIONS = ["-o", "DPkg::Lock::Timeout=600", "-q"]
+
+# Names netns_name() and veth_name() give, for any node count.
+OUR_NETNS = re.compile(r"hpc-n[0-9]+")
+OUR_VETH = re.compile(r"vhpc-n[0-9]+")
+
+
+# ------------------------------------------------------------------ packages
+
+
+def missing_packages():
+    query = ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *PACKAGES]
+    result = run(query, check=False)
+    installed = {
+        line.split()[0] for line in result.stdout.splitlines() if line.endswith(" installed")
+    }
+    return [name for name in PACKAGES if name not in installed]
+
+
+def install_packages(names):
+    """apt-get install without recommends, keeping postinst scripts from starting daemons."""
+    made_policy = not POLICY_RC_D.exists()
+    if made_policy:
+        POLICY_RC_D.write_text("#!/bin/sh\n# jupyterlab-hpc: no daemons from postinst\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+    try:
+        if not any(APT_LISTS.glob("*_Packages*")):
+            _apt(["update"])
+        try:
+            _apt(["install", "-y", "--no-install-recommends", *names])
+        except ClusterError:
+            # Stale package lists give 404s: refresh them once and retry.
+            _apt(["update"])
+            _apt(["install", "-y", "--no-install-recommends", *names])
+    finally:
+        if made_policy:
+            POLICY_RC_D.unlink(missing_ok=True)
+
+
+def _apt(args):
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", *APT_OPTIONS, *args], env=env, timeout=1800)
+
+
+# ------------------------------------------------------------------ users
+
+
+def user_exists(name):
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def ensure_users():
+    for name in TEST_USERS:
+        if not user_exists(name):
+            run(["useradd", "-m", "-s", "/bin/bash", name])
+    if not user_exists(REST_USER):
+        run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", REST_USER])
+
+
+# ------------------------------------------------------------------ network
+
+
+def create_network(nodes):
+    """Bridge with the controller's address, plus one namespace and veth pair per node."""
+    remove_network()
+    run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+    run(["ip", "addr", "add", f"{CONTROLLER_ADDR}/24", "dev", BRIDGE])
+    run(["ip", "link", "set", BRIDGE, "up"])
+    for node in nodes:
+        ns, veth = netns_name(node), veth_name(node)
+        run(["ip", "netns", "add", ns])
+        run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
+        run(["ip", "link", "set", veth, "master", BRIDGE, "up"])
+        run(["ip", "-n", ns, "addr", "add", f"{node_addr(node)}/24", "dev", "eth0"])
+        run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "-n", ns, "route", "add", "default", "via", CONTROLLER_ADDR])
+
+
+def existing_namespaces():
+    """Our node namespaces (hpc-n<i>) that exist now, whatever node count created them."""
+    result = run(["ip", "netns", "list"], check=False)
+    names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    return [name for name in names if OUR_NETNS.fullmatch(name)]
+
+
+def existing_links():
+    """Our bridge and host-side veths (vhpc-n<i>) that exist now."""
+    result = run(["ip", "-o", "link", "show"], check=False)
+    # Lines look like "7: vhpc-n1@if2: <BROADCAST,...> ..."
+    names = [line.split(":")[1].strip().split("@")[0] for line in result.stdout.splitlines()]
+    return [name for name in names if name == BRIDGE or OUR_VETH.fullmatch(name)]
+
+
+def remove_network():
+    """Delete our namespaces, veths and bridge."""
+    for ns in existing_namespaces():
+        run(["ip", "netns", "delete", ns], check=False)
+    # Deleting a namespace deletes its veth pair; this catches pairs left half made.
+    for link in existing_links():
+        run(["ip", "link", "delete", link], check=False)
+
+
+def pids_in_namespaces(namespaces):
+    """PIDs of processes living in any of the given named network namespaces.
+
+    Only node daemons and the jobs they started live there, so whatever is found belongs
+    to this cluster (e.g. a slurmstepd, or a job's process that escaped proctrack/linuxproc).
+    """
+    inodes = set()
+    for ns in namespaces:
+        try:
+            inodes.add(Path("/run/netns", ns).stat().st_ino)
+        except OSError:
+            continue
+    found = []
+    for pid in all_pids():
+        try:
+            if Path(f"/proc/{pid}/ns/net").stat().st_ino in inodes:
+                found.append(pid)
+        except OSError:
+            continue
+    return found

@@ -1,0 +1,664 @@
+#!/usr/bin/env python3
+"""Local Slurm test cluster for jupyterlab-hpc.
+
+Starts munged, a private MariaDB, slurmdbd, slurmctld, N slurmd (each in its own network
+namespace, with its own address and hostname) and slurmrestd with JWT auth, all as plain
+processes (no systemd, no cgroups). Standard library only: it runs with Debian's python3
+before any virtualenv exists. See cluster/README.md.
+
+    python3 cluster/slurm_cluster.py up [--nodes N] [--max-job-count N]
+    python3 cluster/slurm_cluster.py down [--purge]
+    python3 cluster/slurm_cluster.py status
+    python3 cluster/slurm_cluster.py env
+"""
+
+import argparse
+import contextlib
+import fcntl
+import http.client
+import json
+import os
+import secrets
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import cluster_config as config
+from cluster_layout import (
+    DB_PORT,
+    DEFAULT_MAX_JOB_COUNT,
+    DEFAULT_NODES,
+    LOCK_FILE,
+    MAX_NODES,
+    MIN_NODES,
+    REST_PORT,
+    REST_URL,
+    SYSTEM_SLURM_CONF,
+    Layout,
+    netns_name,
+    node_names,
+)
+from cluster_process import (
+    ClusterError,
+    StepClock,
+    is_running,
+    log_tail,
+    process_comm,
+    read_pid,
+    run,
+    spawn,
+    stop_processes,
+    succeeds,
+    wait_until,
+    write_pid,
+)
+from cluster_system import (
+    REST_USER,
+    create_network,
+    ensure_users,
+    existing_namespaces,
+    install_packages,
+    missing_packages,
+    pids_in_namespaces,
+    remove_network,
+)
+
+# A file in the state directory that marks it as ours: `up` and `down` refuse to act on (read
+# PID files from, wipe) a non-empty directory without it.
+MARKER = ".jupyterlab-hpc-cluster"
+
+# Daemons are stopped group by group, clients of a daemon before the daemon itself.
+STOP_ORDER = (("slurmrestd", "slurmd"), ("slurmctld",), ("slurmdbd",), ("mariadbd", "munged"))
+
+# nsenter, not `ip netns exec`: the latter remounts /sys, and slurmd then fails with "Unable to
+# initialize cgroup plugin". unshare gives the node its own hostname and a private mount
+# namespace in which its own /etc/hosts and /etc/resolv.conf are bind-mounted.
+NODE_START_SCRIPT = (
+    'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf'
+    ' && hostname "$3" && exec slurmd -D -N "$3"'
+)
+
+START_TIMEOUT = 60
+
+
+# ------------------------------------------------------------------ files and environment
+
+
+def slurm_env(layout, **extra):
+    # Daemons look for gres.conf and slurmdbd.conf next to $SLURM_CONF, not next to the
+    # /etc/slurm symlink's target, so they need SLURM_CONF.
+    return {**os.environ, "SLURM_CONF": str(layout.slurm_conf), **extra}
+
+
+def write_file(path, content, *, mode=0o644, owner=None):
+    """Write a file created with its final mode (no moment in which a key is readable)."""
+    data = content.encode() if isinstance(content, str) else content
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as file:
+        file.write(data)
+    path.chmod(mode)  # the umask may have narrowed it
+    if owner:
+        shutil.chown(path, owner, owner)
+
+
+def make_dir(path, *, mode=0o755, owner=None):
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(mode)
+    if owner:
+        shutil.chown(path, owner, owner)
+
+
+def check_ours(layout):
+    root = layout.root
+    if root.is_dir() and any(root.iterdir()) and not (root / MARKER).exists():
+        message = f"{root} is not empty and was not made by this tool; use another HPC_CLUSTER_DIR"
+        raise ClusterError(message)
+
+
+def reset_state_dir(layout, nodes):
+    if layout.root.is_dir():
+        for child in layout.root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    # 0755 all the way: alice and bob read slurm.conf and cluster.json through it.
+    make_dir(layout.root)
+    (layout.root / MARKER).touch()
+    for path in (layout.etc, layout.run, layout.log, layout.var, layout.slurmd_spool):
+        make_dir(path)
+    make_dir(layout.ctld_state, owner="slurm")
+    make_dir(layout.dbd_state, owner="slurm")
+    make_dir(layout.db_data, mode=0o700, owner="mysql")
+    make_dir(layout.db_run, owner="mysql")
+    for node in nodes:
+        make_dir(layout.slurmd_spool / node)
+    make_dir(layout.fake_gpus)
+    for path in config.fake_gpu_files(layout):
+        path.symlink_to("/dev/null")
+    # These daemons open their own log only after switching to their user.
+    for name, owner in (("slurmctld", "slurm"), ("slurmdbd", "slurm"), ("mariadbd", "mysql")):
+        write_file(layout.logfile(name), "", owner=owner)
+
+
+def write_configs(layout, nodes, max_job_count, db_password):
+    write_file(layout.jwt_key, secrets.token_bytes(32), mode=0o600, owner="slurm")
+    write_file(layout.slurm_conf, config.slurm_conf(layout, len(nodes), max_job_count))
+    write_file(layout.gres_conf, config.gres_conf(layout))
+    write_file(
+        layout.slurmdbd_conf,
+        config.slurmdbd_conf(layout, db_password),
+        mode=0o600,
+        owner="slurm",
+    )
+    write_file(layout.accounts_file, config.accounts_file())
+    write_file(layout.node_hosts, config.node_hosts(nodes))
+    write_file(layout.node_resolv, config.NODE_RESOLV_CONF)
+
+
+def link_system_conf(layout):
+    link = SYSTEM_SLURM_CONF
+    if link.exists() and not link.is_symlink():
+        message = f"{link} is a real file, not our symlink; move it away first"
+        raise ClusterError(message)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(layout.slurm_conf)
+
+
+def system_conf_is_ours(layout):
+    link = SYSTEM_SLURM_CONF
+    return link.is_symlink() and link.readlink() == layout.slurm_conf
+
+
+def read_facts(layout):
+    try:
+        return json.loads(layout.facts_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def slurm_version():
+    # "slurm-wlm 22.05.8" -> "22.05.8"
+    return run(["sinfo", "-V"]).stdout.split()[-1]
+
+
+# ------------------------------------------------------------------ starting daemons
+
+
+def start_munge(layout, clock):
+    if succeeds(["munge", "-n"]):
+        clock.log("munged: one is already running and answers; using it (down leaves it alone)")
+        return
+    key = Path("/etc/munge/munge.key")
+    if not key.is_file() or key.stat().st_size == 0:
+        write_file(key, secrets.token_bytes(1024), mode=0o400, owner="munge")
+    make_dir(Path("/run/munge"), owner="munge")
+    # --force: a munged that died uncleanly leaves its socket behind and would block us.
+    munged = start_daemon(layout, "munged", ["munged", "--foreground", "--force"], user="munge")
+    wait_until("munged", lambda: succeeds(["munge", "-n"]), timeout=10, watch=[munged])
+    clock.log(f"munged up (pid {munged.process.pid})")
+
+
+def start_mariadb(layout, clock, db_password):
+    install_log = layout.logfile("mariadb-install-db")
+    result = run(
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            "--user=mysql",
+            f"--datadir={layout.db_data}",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ],
+        check=False,
+    )
+    install_log.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        message = f"mariadb-install-db failed; see {install_log}:\n{log_tail(install_log)}"
+        raise ClusterError(message)
+    mariadbd = start_daemon(
+        layout,
+        "mariadbd",
+        [
+            "mariadbd",
+            "--no-defaults",
+            "--user=mysql",
+            f"--datadir={layout.db_data}",
+            f"--socket={layout.db_socket}",
+            f"--pid-file={layout.db_run / 'mariadbd.pid'}",
+            "--bind-address=127.0.0.1",
+            f"--port={DB_PORT}",
+            "--skip-name-resolve",
+            f"--log-error={layout.logfile('mariadbd')}",
+            # 1G is what slurmdbd checks for; it is only reserved, not used, by a test DB.
+            "--innodb-buffer-pool-size=1G",
+            # Slurm's recommendation; and a test DB need not survive a power cut.
+            "--innodb-lock-wait-timeout=900",
+            "--innodb-flush-log-at-trx-commit=2",
+        ],
+        own_log=True,
+    )
+    ping = ["mariadb-admin", f"--socket={layout.db_socket}", "ping"]
+    wait_until("mariadbd", lambda: succeeds(ping), timeout=START_TIMEOUT, watch=[mariadbd])
+    run(
+        ["mariadb", f"--socket={layout.db_socket}", "-u", "root"],
+        stdin_text=(
+            f"CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '{db_password}';\n"
+            "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';\n"
+        ),
+    )
+    clock.log(f"mariadbd up on 127.0.0.1:{DB_PORT} (pid {mariadbd.process.pid})")
+
+
+def start_slurmdbd(layout, clock):
+    env = slurm_env(layout)
+    slurmdbd = start_daemon(layout, "slurmdbd", ["slurmdbd", "-D"], env=env, own_log=True)
+    wait_until(
+        "slurmdbd",
+        lambda: succeeds(["sacctmgr", "-n", "show", "cluster"], env=env),
+        timeout=START_TIMEOUT,
+        watch=[slurmdbd],
+    )
+    clock.log(f"slurmdbd up (pid {slurmdbd.process.pid})")
+
+
+def load_accounting(layout, clock):
+    env = slurm_env(layout)
+    # A load file cannot create QOS, so they come first (one sacctmgr for all of them).
+    run(["sacctmgr", "-i"], stdin_text=config.qos_commands(), env=env)
+    run(["sacctmgr", "-i", "load", f"file={layout.accounts_file}"], env=env)
+    clock.log("accounting loaded: cluster, QOS, accounts, users, limits")
+
+
+def start_slurmctld(layout, clock):
+    env = slurm_env(layout)
+    slurmctld = start_daemon(layout, "slurmctld", ["slurmctld", "-D"], env=env, own_log=True)
+    wait_until(
+        "slurmctld",
+        lambda: "is UP" in run(["scontrol", "ping"], env=env, check=False).stdout,
+        timeout=START_TIMEOUT,
+        watch=[slurmctld],
+    )
+    clock.log(f"slurmctld up (pid {slurmctld.process.pid})")
+    return slurmctld
+
+
+def start_slurmds(layout, nodes):
+    return [
+        start_daemon(
+            layout,
+            f"slurmd-{node}",
+            [
+                "nsenter",
+                f"--net=/run/netns/{netns_name(node)}",
+                "unshare",
+                "--uts",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                NODE_START_SCRIPT,
+                "sh",
+                str(layout.node_hosts),
+                str(layout.node_resolv),
+                node,
+            ],
+            env=slurm_env(layout),
+            own_log=True,
+        )
+        for node in nodes
+    ]
+
+
+def start_slurmrestd(layout):
+    # slurmrestd refuses to run as root; -u switches to an unprivileged user after start-up.
+    return start_daemon(
+        layout,
+        "slurmrestd",
+        ["slurmrestd", "-a", "rest_auth/jwt", "-u", REST_USER, f"127.0.0.1:{REST_PORT}"],
+        env=slurm_env(layout, SLURM_JWT="daemon"),
+    )
+
+
+def start_daemon(layout, name, cmd, *, env=None, user=None, own_log=False):
+    """Start a daemon and record its PID; own_log: it also writes layout.logfile(name)."""
+    started = spawn(
+        name,
+        cmd,
+        console=layout.console(name),
+        own_log=layout.logfile(name) if own_log else None,
+        env=env,
+        user=user,
+    )
+    write_pid(layout.pidfile(name), started.process.pid)
+    return started
+
+
+# ------------------------------------------------------------------ checking
+
+
+def rest_answers():
+    """True if slurmrestd answers HTTP at all (without a token it says 401)."""
+    connection = http.client.HTTPConnection("127.0.0.1", REST_PORT, timeout=2)
+    try:
+        connection.request("GET", "/openapi")
+        connection.getresponse()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+def slurmctld_running(layout):
+    return is_running(read_pid(layout.pidfile("slurmctld")), "slurmctld")
+
+
+def node_states(layout):
+    """{node: sinfo short state}, or None if slurmctld does not run or answer."""
+    # Without slurmctld, sinfo would retry for seconds before giving up.
+    if not slurmctld_running(layout):
+        return None
+    result = run(
+        ["sinfo", "-h", "-N", "-o", "%N %t"], env=slurm_env(layout), check=False, timeout=10
+    )
+    if result.returncode != 0:
+        return None
+    return dict(line.split() for line in result.stdout.splitlines() if line.strip())
+
+
+def node_is_healthy(state):
+    # "*" = not responding; down/unknown/fail mean the node cannot run jobs.
+    return not state.endswith("*") and not state.startswith(("down", "unk", "fail"))
+
+
+def all_nodes_idle(layout, nodes):
+    states = node_states(layout)
+    return states is not None and all(states.get(node) == "idle" for node in nodes)
+
+
+def expected_daemons(layout, facts):
+    """PID file names a complete cluster has: munged only if we started it."""
+    names = ["munged"] if layout.pidfile("munged").exists() else []
+    names += ["mariadbd", "slurmdbd", "slurmctld"]
+    names += [f"slurmd-{node}" for node in facts["nodes"]] if facts else []
+    return [*names, "slurmrestd"]
+
+
+def daemon_log(layout, name):
+    own = layout.logfile(name)
+    return own if own.exists() else layout.console(name)
+
+
+def daemon_comm(name):
+    """The /proc comm of the daemon behind a PID file name (slurmd-n1 -> slurmd)."""
+    return name.partition("-")[0]
+
+
+def recorded_daemons(layout):
+    if not layout.run.is_dir():
+        return {}
+    return {path.stem: read_pid(path) for path in sorted(layout.run.glob("*.pid"))}
+
+
+def health_problems(layout, facts, states):
+    """Everything that keeps the cluster from being fully up; empty if it is."""
+    problems = []
+    if facts is None:
+        problems.append(f"{layout.facts_file} is missing: `up` did not finish")
+    for name in expected_daemons(layout, facts):
+        pid = read_pid(layout.pidfile(name))
+        if not is_running(pid, daemon_comm(name)):
+            problems.append(f"{name} is not running (see {daemon_log(layout, name)})")
+    if not layout.pidfile("munged").exists() and not succeeds(["munge", "-n"]):
+        problems.append("munge -n fails: no munged answers")
+    if not system_conf_is_ours(layout):
+        problems.append(f"{SYSTEM_SLURM_CONF} does not point at {layout.slurm_conf}")
+    if states is None:
+        if slurmctld_running(layout):  # otherwise the daemon check above has said so
+            problems.append("slurmctld does not answer sinfo")
+    else:
+        for node in facts["nodes"] if facts else []:
+            state = states.get(node, "missing")
+            if not node_is_healthy(state):
+                problems.append(f"node {node} is {state}")
+    if not rest_answers():
+        problems.append(f"slurmrestd does not answer at {REST_URL}")
+    return problems
+
+
+def cluster_is_up(layout, node_count, max_job_count):
+    facts = read_facts(layout)
+    if facts is None or len(facts["nodes"]) != node_count:
+        return False
+    if facts["max_job_count"] != max_job_count:
+        return False
+    return not health_problems(layout, facts, node_states(layout))
+
+
+# ------------------------------------------------------------------ stopping
+
+
+def cancel_jobs(layout, clock):
+    """Cancel every job while slurmctld and slurmd still run, so no slurmstepd is left."""
+    if not slurmctld_running(layout):
+        return
+    env = slurm_env(layout)
+    jobs = run(["squeue", "-h", "-o", "%A"], env=env, check=False, timeout=20).stdout.split()
+    if not jobs:
+        return
+    run(["scancel", *jobs], env=env, check=False)
+
+    def no_steps_left():
+        namespaces = existing_namespaces()
+        return all(process_comm(pid) != "slurmstepd" for pid in pids_in_namespaces(namespaces))
+
+    # KillWait=5: steps get SIGTERM, then SIGKILL 5 s later. Stragglers are killed below.
+    with contextlib.suppress(ClusterError):
+        wait_until("job steps to end", no_steps_left, timeout=15)
+    clock.log(f"cancelled {len(jobs)} job(s)")
+
+
+def stop_cluster(layout, clock):
+    """Stop what this tool started (recorded PIDs only) and remove its network and symlink."""
+    cancel_jobs(layout, clock)
+    recorded = recorded_daemons(layout)
+    for group in STOP_ORDER:
+        names = [name for name in recorded if daemon_comm(name) in group]
+        stopped = stop_processes([(recorded[name], daemon_comm(name)) for name in names])
+        labels = [f"{name} ({recorded[name]})" for name in names if recorded[name] in stopped]
+        if labels:
+            clock.log("stopped " + ", ".join(labels))
+        for name in names:
+            layout.pidfile(name).unlink(missing_ok=True)
+    # Whatever still lives in a node namespace was started by our slurmd (a slurmstepd, or a
+    # job's process that escaped proctrack/linuxproc); it would keep the namespace alive.
+    leftovers = pids_in_namespaces(existing_namespaces())
+    if leftovers:
+        stopped = stop_processes([(pid, process_comm(pid)) for pid in leftovers])
+        clock.log(f"stopped {len(stopped)} leftover process(es) in node namespaces")
+    remove_network()
+    if system_conf_is_ours(layout):
+        SYSTEM_SLURM_CONF.unlink()
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_up(args):
+    layout = Layout.from_env()
+    clock = StepClock("up")
+    check_ours(layout)
+    if cluster_is_up(layout, args.nodes, args.max_job_count):
+        clock.log(f"cluster already up in {layout.root}; nothing to do")
+        return 0
+    missing = missing_packages()
+    if missing:
+        clock.log(f"installing {' '.join(missing)}")
+        install_packages(missing)
+        clock.log("packages installed")
+    stop_cluster(layout, clock)
+    nodes = node_names(args.nodes)
+    db_password = secrets.token_hex(16)
+    ensure_users()
+    reset_state_dir(layout, nodes)
+    write_configs(layout, nodes, args.max_job_count, db_password)
+    link_system_conf(layout)
+    create_network(nodes)
+    clock.log(f"state dir {layout.root}, users, configs and network for {len(nodes)} nodes ready")
+
+    start_munge(layout, clock)
+    start_mariadb(layout, clock, db_password)
+    start_slurmdbd(layout, clock)
+    load_accounting(layout, clock)
+    slurmctld = start_slurmctld(layout, clock)
+    # Nodes and slurmrestd start together; both only need slurmctld.
+    slurmds = start_slurmds(layout, nodes)
+    slurmrestd = start_slurmrestd(layout)
+    watch = [slurmctld, *slurmds, slurmrestd]
+    wait_until(
+        f"{len(nodes)} idle nodes",
+        lambda: all_nodes_idle(layout, nodes),
+        timeout=START_TIMEOUT,
+        watch=watch,
+    )
+    clock.log(f"{len(nodes)} slurmd up and idle")
+    wait_until("slurmrestd", rest_answers, timeout=START_TIMEOUT, watch=watch)
+    clock.log(f"slurmrestd up on {REST_URL} (pid {slurmrestd.process.pid})")
+
+    facts = config.cluster_facts(layout, len(nodes), args.max_job_count)
+    facts["slurm_version"] = slurm_version()
+    write_file(layout.facts_file, json.dumps(facts, indent=2) + "\n")
+    clock.log(f"cluster {facts['cluster']} up; facts in {layout.facts_file}")
+    print(f'Use it:  eval "$(python3 {sys.argv[0]} env)"')
+    return 0
+
+
+def cmd_down(args):
+    layout = Layout.from_env()
+    clock = StepClock("down")
+    check_ours(layout)
+    stop_cluster(layout, clock)
+    # cluster.json describes a running cluster; tests must not find it now.
+    layout.facts_file.unlink(missing_ok=True)
+    if args.purge and layout.root.exists():
+        shutil.rmtree(layout.root)
+        clock.log(f"removed {layout.root}")
+    clock.log("cluster down")
+    return 0
+
+
+def cmd_status(_args):
+    layout = Layout.from_env()
+    facts = read_facts(layout)
+    states = node_states(layout)
+    version = f" (Slurm {facts['slurm_version']})" if facts else ""
+    print(f"cluster dir {layout.root}{version}")
+    print("daemons:")
+    recorded = recorded_daemons(layout)
+    for name in sorted(set(expected_daemons(layout, facts)) | set(recorded)):
+        pid = recorded.get(name)
+        alive = "running" if is_running(pid, daemon_comm(name)) else "NOT RUNNING"
+        print(f"  {name:<12} pid {pid or '-':<8} {alive}")
+    if not layout.pidfile("munged").exists():
+        answers = "answers" if succeeds(["munge", "-n"]) else "does NOT answer"
+        print(f"  munged       not started by this tool; `munge -n` {answers}")
+    if states is not None:
+        print_nodes_and_partitions(layout, states)
+    problems = health_problems(layout, facts, states)
+    if problems:
+        print("problems:\n" + "\n".join(f"  - {problem}" for problem in problems))
+        return 1
+    print(f"all up; slurmrestd at {REST_URL}")
+    return 0
+
+
+def print_nodes_and_partitions(layout, states):
+    env = slurm_env(layout)
+    gres_lines = run(["sinfo", "-h", "-N", "-o", "%N %G"], env=env, check=False).stdout
+    gres = dict(line.split() for line in gres_lines.splitlines() if line.strip())
+    print("nodes:")
+    for node, state in states.items():
+        print(f"  {node:<4} {state:<8} gres {gres.get(node, '(null)')}")
+    print("partitions:")
+    partitions = run(["sinfo", "-h", "-o", "%P %a %l %D %N"], env=env, check=False).stdout
+    for line in partitions.splitlines():
+        name, avail, limit, count, nodelist = line.split()
+        print(f"  {name:<9} {avail:<5} maxtime {limit:<11} {count} nodes {nodelist}")
+
+
+def cmd_env(_args):
+    layout = Layout.from_env()
+    for name, value in (
+        ("SLURM_CONF", layout.slurm_conf),
+        ("SLURMRESTD_URL", REST_URL),
+        ("HPC_CLUSTER_DIR", layout.root),
+    ):
+        print(f"export {name}={shlex.quote(str(value))}")
+    return 0
+
+
+@contextlib.contextmanager
+def machine_lock():
+    """One up/down at a time on this machine (names, ports and addresses are machine-wide)."""
+    with LOCK_FILE.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another up/down to finish (lock {LOCK_FILE})", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def node_count(text):
+    value = int(text)
+    if not MIN_NODES <= value <= MAX_NODES:
+        message = f"must be between {MIN_NODES} and {MAX_NODES}"
+        raise argparse.ArgumentTypeError(message)
+    return value
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Local Slurm test cluster for jupyterlab-hpc.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the cluster (no-op if it is already up)")
+    up.add_argument("--nodes", type=node_count, default=DEFAULT_NODES, help="4 to 9 (default 4)")
+    up.add_argument(
+        "--max-job-count", type=int, default=DEFAULT_MAX_JOB_COUNT, help="slurm.conf MaxJobCount"
+    )
+    up.set_defaults(func=cmd_up, needs_root=True)
+    down = commands.add_parser("down", help="stop everything this tool started")
+    down.add_argument("--purge", action="store_true", help="also delete the state directory")
+    down.set_defaults(func=cmd_down, needs_root=True)
+    status = commands.add_parser("status", help="show daemons, nodes, partitions; exit 0 if all up")
+    status.set_defaults(func=cmd_status, needs_root=False)
+    env = commands.add_parser("env", help="print export lines for the cluster's environment")
+    env.set_defaults(func=cmd_env, needs_root=False)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # Debian's binaries first; daemons and ip live in sbin, which a CI or sudo PATH may lack.
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = ":".join(["/usr/sbin", "/usr/bin", "/sbin", "/bin", path])
+    try:
+        if not args.needs_root:
+            return args.func(args)
+        if os.geteuid() != 0:
+            message = f"`{args.command}` must run as root"
+            raise ClusterError(message)
+        with machine_lock():
+            return args.func(args)
+    except ClusterError as exc:
+        print(f"slurm_cluster {args.command}: error: {exc}", file=sys.stderr)
+        if args.command == "up" and recorded_daemons(Layout.from_env()):
+            print("Run `down` to clean up, or `up` again (it cleans up first).", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

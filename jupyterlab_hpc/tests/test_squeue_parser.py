@@ -1,0 +1,82 @@
+"""The squeue parser on output captured from the real cluster (cluster/capture_outputs.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.squeue import SEPARATOR, parse_jobs
+
+CAPTURED = Path(__file__).parent / "captured"
+
+
+@pytest.fixture(
+    params=sorted(CAPTURED.glob("slurm-*/squeue_mine.txt")), ids=lambda p: p.parent.name
+)
+def jobs_by_name(request: pytest.FixtureRequest) -> dict[str, list[Job]]:
+    by_name: dict[str, list[Job]] = {}
+    for job in parse_jobs(Path(request.param).read_text()):
+        by_name.setdefault(job.name, []).append(job)
+    return by_name
+
+
+def test_a_running_job_has_its_node_times_and_resources(jobs_by_name: dict[str, list[Job]]) -> None:
+    (job,) = jobs_by_name["running"]
+    assert job.state == "RUNNING"
+    assert (job.user, job.account, job.partition, job.qos) == ("alice", "proj1", "debug", "normal")
+    assert job.nodes in {"n1", "n2"}
+    assert (job.node_count, job.cpus, job.memory_mb, job.gpus) == (1, 1, 500, 0)
+    assert job.time_limit == 300
+    assert job.start_time is not None
+    assert job.start_time.endswith("Z")
+    assert job.end_time is None  # still running: Slurm's end time is only a projection
+    assert job.reason_text is None
+    assert (job.stdout, job.work_dir) == ("/dev/null", "/tmp")
+
+
+def test_a_held_job_waits_with_a_plain_reason_and_no_nodes(
+    jobs_by_name: dict[str, list[Job]],
+) -> None:
+    (job,) = jobs_by_name["held"]
+    assert (job.state, job.reason) == ("PENDING", "JobHeldUser")
+    assert job.reason_text == "Held by you: release it to let it start"
+    assert job.nodes is None
+    assert job.start_time is None
+    assert job.time_limit == 3600
+
+
+def test_gpus_come_from_the_allocated_tres(jobs_by_name: dict[str, list[Job]]) -> None:
+    (job,) = jobs_by_name["gpu job"]
+    assert job.gpus == 1
+
+
+def test_array_tasks_are_separate_rows_with_their_array_ids(
+    jobs_by_name: dict[str, list[Job]],
+) -> None:
+    tasks = jobs_by_name["array"]
+    assert len(tasks) == 3
+    assert {task.array_task_id for task in tasks} == {"1", "2", "3"}
+    (array_id,) = {task.array_job_id for task in tasks}
+    assert {task.id for task in tasks} == {f"{array_id}_{n}" for n in (1, 2, 3)}
+
+
+def test_pending_array_tasks_stay_one_row_with_slurms_range(
+    jobs_by_name: dict[str, list[Job]],
+) -> None:
+    pending = [job for job in jobs_by_name["throttled"] if job.state == "PENDING"]
+    (job,) = pending
+    assert job.id.endswith("_[2-20%1]")
+    assert job.reason == "JobArrayTaskLimit"
+
+
+def test_a_name_with_a_pipe_and_a_multi_node_job_parse_whole(
+    jobs_by_name: dict[str, list[Job]],
+) -> None:
+    (job,) = jobs_by_name["two|nodes"]
+    assert (job.node_count, job.cpus, job.memory_mb) == (2, 2, 1000)
+
+
+def test_malformed_lines_are_skipped_not_fatal() -> None:
+    assert parse_jobs("garbage\n" + SEPARATOR * 3 + "\n") == []
