@@ -10,6 +10,7 @@ from tornado import web
 
 from jupyterlab_hpc.slurm.errors import (
     InvalidRequest,
+    SlurmConflict,
     SlurmError,
     SlurmNotFound,
     SlurmPermissionDenied,
@@ -22,6 +23,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[SlurmError], int], ...] = (
     (InvalidRequest, 400),
     (SlurmPermissionDenied, 403),
     (SlurmNotFound, 404),
+    (SlurmConflict, 409),
     (SlurmUnavailable, 503),
     (SlurmTimeout, 504),
     (SlurmError, 400),
@@ -49,3 +51,10 @@ class HPCHandler(APIHandler):
             allowed = ", ".join(choices)
             raise web.HTTPError(400, f"{name} must be one of: {allowed} (got {value!r})")
         return value
+
+    def query_int(self, name: str, default: int) -> int:
+        """A non-negative integer query argument; anything else is a 400."""
+        value = self.get_query_argument(name, str(default))
+        if not value.isdigit():
+            raise web.HTTPError(400, f"{name} must be a non-negative integer (got {value!r})")
+        return int(value)

@@ -1,12 +1,18 @@
-"""``/hpc/jobs``: the job list."""
+"""``/hpc/jobs``: listing, detail, actions, submission and output of Slurm jobs."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from jupyterlab_hpc.handlers.base import HPCHandler
-from jupyterlab_hpc.services.jobs import JobsService
+from jupyterlab_hpc.services.jobs import JobFilter, JobsService
+from jupyterlab_hpc.slurm import validation
+from jupyterlab_hpc.slurm.backend import JobAction
+
+DEFAULT_OUTPUT_LIMIT = 64 * 1024
 
 
 class JobsHandler(HPCHandler):
@@ -18,5 +24,78 @@ class JobsHandler(HPCHandler):
     async def get(self) -> None:
         scope = self.query_choice("scope", ("mine", "all"), default="mine")
         with self.slurm_errors():
-            listing = await self.jobs.list_jobs(mine=scope == "mine")
-        self.finish({"jobs": [job.to_json() for job in listing.jobs], "updated": listing.updated})
+            only = self._filter()
+            listing = await self.jobs.list_jobs(mine=scope == "mine", only=only)
+        self.finish({"jobs": [job.to_json() for job in listing.value], "updated": listing.updated})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        path = self.get_json_body() or {}
+        if not isinstance(path, dict) or not isinstance(path.get("path"), str):
+            raise web.HTTPError(400, 'Expected a JSON body {"path": "<batch script>"}')
+        with self.slurm_errors():
+            job_id = await self.jobs.submit(path["path"])
+        self.set_status(201)
+        self.finish({"id": job_id})
+
+    def _filter(self) -> JobFilter:
+        def name(argument: str) -> str | None:
+            value = self.get_query_argument(argument, "")
+            return validation.slurm_name(value, argument) if value else None
+
+        states = self.get_query_argument("state", "")
+        return JobFilter(
+            states=validation.job_states(states.split(",")),
+            partition=name("partition"),
+            account=name("account"),
+            user=name("user"),
+        )
+
+
+class JobHandler(HPCHandler):
+    def initialize(self, jobs: JobsService) -> None:
+        self.jobs = jobs
+
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        with self.slurm_errors():
+            job = await self.jobs.get_job(job_id)
+        self.finish(job.to_json())
+
+    @web.authenticated
+    @authorized
+    async def delete(self, job_id: str) -> None:
+        with self.slurm_errors():
+            await self.jobs.act(job_id, "cancel")
+        self.set_status(204)
+        self.finish()
+
+
+class JobActionHandler(HPCHandler):
+    def initialize(self, jobs: JobsService) -> None:
+        self.jobs = jobs
+
+    @web.authenticated
+    @authorized
+    async def post(self, job_id: str, action: JobAction) -> None:
+        with self.slurm_errors():
+            await self.jobs.act(job_id, action)
+        self.set_status(204)
+        self.finish()
+
+
+class JobOutputHandler(HPCHandler):
+    def initialize(self, jobs: JobsService) -> None:
+        self.jobs = jobs
+
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        stream = self.query_choice("stream", ("stdout", "stderr"), default="stdout")
+        offset = self.query_int("offset", default=0)
+        limit = self.query_int("limit", default=DEFAULT_OUTPUT_LIMIT)
+        with self.slurm_errors():
+            chunk = await self.jobs.read_output(job_id, stream, offset, limit)
+        self.finish(asdict(chunk))

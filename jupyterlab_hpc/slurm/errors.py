@@ -21,6 +21,10 @@ class SlurmNotFound(SlurmError):
     """The job (or other object) does not exist, or no longer exists."""
 
 
+class SlurmConflict(SlurmError):
+    """The job is in the wrong state for the action (e.g. requeue of a pending job)."""
+
+
 class InvalidRequest(SlurmError):
     """The request was rejected before anything was run, or Slurm rejected it as invalid."""
 
@@ -37,7 +41,20 @@ _UNAVAILABLE_MARKERS = (
     "Could not establish a configuration source",
     "Munge encode failed",
 )
-_PERMISSION_MARKERS = ("Access/permission denied", "Permission denied", "not authorized")
+_PERMISSION_MARKERS = (
+    "Access/permission denied",
+    "Permission denied",
+    "not authorized",
+    "Invalid user id",
+)
+_CONFLICT_MARKERS = (
+    "Job is pending execution",
+    "Job has already finished",
+    "already completing or completed",
+    "Job is no longer pending",
+    "Requested operation is presently disabled",
+    "Duplicate job id",
+)
 _NOT_FOUND_MARKERS = ("Invalid job id specified", "Invalid job id", "does not exist")
 
 
@@ -48,6 +65,8 @@ def error_from_stderr(stderr: str) -> SlurmError:
         return SlurmUnavailable(message)
     if any(marker in message for marker in _PERMISSION_MARKERS):
         return SlurmPermissionDenied(message)
+    if any(marker in message for marker in _CONFLICT_MARKERS):
+        return SlurmConflict(message)
     if any(marker in message for marker in _NOT_FOUND_MARKERS):
         return SlurmNotFound(message)
     return SlurmError(message)

@@ -55,7 +55,10 @@ class CommandRunner:
             msg = f"{argv[0]} did not answer within {self.timeout:g} s"
             raise SlurmTimeout(msg) from None
         if process.returncode != 0:
-            raise error_from_stderr(stderr.decode(errors="replace"))
+            # Some clients (scontrol) put their refusal on stdout.
+            raise error_from_stderr(
+                stderr.decode(errors="replace") or stdout.decode(errors="replace")
+            )
         return stdout.decode(errors="replace")
 
 

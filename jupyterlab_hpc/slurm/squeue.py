@@ -69,9 +69,14 @@ _STARTED = {
 _FINISHED = _STARTED - {"RUNNING", "COMPLETING", "SUSPENDED"}
 
 
-def squeue_argv(*, mine: bool) -> list[str]:
+def squeue_argv(*, mine: bool = False, job_id: str | None = None) -> list[str]:
+    """squeue for the caller's jobs (``mine``), one job (``job_id``), or the whole queue."""
     argv = ["squeue", "--noheader", "--Format", FORMAT]
-    return [*argv, "--me"] if mine else argv
+    if mine:
+        argv.append("--me")
+    if job_id is not None:
+        argv += [f"--jobs={job_id}", "--states=all"]  # finished jobs too, while slurmctld has them
+    return argv
 
 
 def parse_jobs(output: str) -> list[Job]:

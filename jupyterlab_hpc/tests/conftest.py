@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,11 +41,37 @@ def cluster() -> dict[str, Any]:
 
 
 @pytest.fixture
-def jp_server_config() -> dict[str, Any]:
+def command_log(tmp_path: Path) -> Path:
+    """Every Slurm command the server runs, one line each (see ``recording_prefix``)."""
+    return tmp_path / "commands.log"
+
+
+@pytest.fixture
+def recording_prefix(tmp_path: Path, command_log: Path) -> list[str]:
+    """A real command prefix, like a site's ``ssh login01``, that also logs each command."""
+    recorder = tmp_path / "record-and-run"
+    recorder.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {command_log}\nexec "$@"\n')
+    recorder.chmod(0o755)
+    return [str(recorder), *as_user(SERVER_USER)]
+
+
+@pytest.fixture
+def jp_server_config(recording_prefix: list[str]) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "SlurmCommands": {"command_prefix": as_user(SERVER_USER), "timeout": 10.0},
+        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "HPCExtension": {"jobs_refresh": 0.0},
     }
+
+
+@pytest.fixture
+def jp_root_dir() -> Iterator[Path]:
+    """The server's root, owned by the user Slurm runs jobs as, so jobs can use it."""
+    root = Path(tempfile.mkdtemp(prefix="hpc-root-", dir="/tmp"))
+    shutil.chown(root, SERVER_USER, SERVER_USER)
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 SubmitJob = Callable[..., str]

@@ -1,0 +1,44 @@
+"""Checks on every value that reaches a Slurm command line; failures run nothing."""
+
+from __future__ import annotations
+
+import re
+
+from jupyterlab_hpc.slurm.errors import InvalidRequest
+
+# 1234, 1234_7, and a pending array's 1234_[2-20%1] as squeue lists it.
+_JOB_ID = re.compile(r"^\d{1,10}(?:_(?:\d{1,7}|\[[\d,\-%]{1,64}\]))?$")
+# Slurm names (partitions, accounts, QOS, users, reservations): no spaces, no shell syntax.
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
+
+JOB_STATES = frozenset(
+    {
+        "PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "COMPLETED", "CANCELLED", "FAILED",
+        "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY",
+        "CONFIGURING", "REQUEUED", "RESIZING", "REVOKED", "SIGNALING", "SPECIAL_EXIT",
+        "STAGE_OUT", "STOPPED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",
+    }
+)  # fmt: skip
+
+
+def job_id(value: str) -> str:
+    if not _JOB_ID.match(value):
+        msg = f"Not a Slurm job id: {value!r} (expected e.g. 1234 or 1234_7)"
+        raise InvalidRequest(msg)
+    return value
+
+
+def slurm_name(value: str, what: str) -> str:
+    if not _NAME.match(value):
+        msg = f"Not a valid {what} name: {value!r}"
+        raise InvalidRequest(msg)
+    return value
+
+
+def job_states(values: list[str]) -> frozenset[str]:
+    states = frozenset(value.strip().upper() for value in values if value.strip())
+    unknown = sorted(states - JOB_STATES)
+    if unknown:
+        msg = f"Unknown job state(s): {', '.join(unknown)}"
+        raise InvalidRequest(msg)
+    return states
