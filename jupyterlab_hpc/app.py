@@ -14,6 +14,7 @@ from jupyterlab_hpc.handlers.jobs import (
     JobOutputHandler,
     JobsHandler,
 )
+from jupyterlab_hpc.handlers.openapi import OpenAPIHandler
 from jupyterlab_hpc.services.cache import SlurmCache
 from jupyterlab_hpc.services.jobs import JobsService
 from jupyterlab_hpc.slurm.commands import SlurmCommands
@@ -50,5 +51,6 @@ class HPCExtension(ExtensionApp):
                 (rf"{_JOB}/output", JobOutputHandler, jobs),
                 (rf"{_JOB}/(?P<action>hold|release|requeue)", JobActionHandler, jobs),
                 (_JOB, JobHandler, jobs),
+                (r"/hpc/openapi.json", OpenAPIHandler),
             ]
         )

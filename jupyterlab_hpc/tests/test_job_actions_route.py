@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from .conftest import SubmitJob, as_user
+from jupyterlab_hpc.tests.conftest import SubmitJob, as_user
+from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
 
 pytestmark = pytest.mark.cluster
 
@@ -28,10 +29,12 @@ def slurm_state(job_id: str) -> tuple[str, str]:
     return fields["JobState"], fields["Reason"]
 
 
-async def refused(request: Any) -> tuple[int, str]:
+async def refused(request: Any, route: str, method: str) -> tuple[int, str]:
+    """The refusal's status and message, checked against the OpenAPI document."""
     with pytest.raises(HTTPClientError) as error:
         await request
     assert error.value.response is not None
+    assert_matches_openapi(route, method, error.value.code, error.value.response.body)
     return error.value.code, json.loads(error.value.response.body)["message"]
 
 
@@ -40,7 +43,9 @@ async def test_alice_cannot_cancel_bobs_job_and_hears_slurms_words(
 ) -> None:
     bobs_job = submit_job("bob", "--partition=debug", "--time=5")
 
-    code, message = await refused(jp_fetch("hpc", "jobs", bobs_job, method="DELETE"))
+    code, message = await refused(
+        jp_fetch("hpc", "jobs", bobs_job, method="DELETE"), "/hpc/jobs/{job_id}", "DELETE"
+    )
 
     assert code == 403
     assert "Access/permission denied" in message
@@ -80,7 +85,9 @@ async def test_requeue_of_a_pending_job_is_a_conflict_in_slurms_words(
     job_id = submit_job("alice", "--partition=debug", "--time=5", "--hold")
 
     code, message = await refused(
-        jp_fetch("hpc", "jobs", job_id, "requeue", method="POST", body="")
+        jp_fetch("hpc", "jobs", job_id, "requeue", method="POST", body=""),
+        "/hpc/jobs/{job_id}/requeue",
+        "POST",
     )
 
     assert code == 409
@@ -91,7 +98,9 @@ async def test_requeue_of_a_pending_job_is_a_conflict_in_slurms_words(
 async def test_a_malformed_job_id_is_a_400_and_runs_nothing(
     jp_fetch: Any, command_log: Path, bad_id: str
 ) -> None:
-    code, message = await refused(jp_fetch("hpc", "jobs", bad_id, method="DELETE"))
+    code, message = await refused(
+        jp_fetch("hpc", "jobs", bad_id, method="DELETE"), "/hpc/jobs/{job_id}", "DELETE"
+    )
 
     assert code == 400
     assert "Not a Slurm job id" in message
@@ -99,7 +108,7 @@ async def test_a_malformed_job_id_is_a_400_and_runs_nothing(
 
 
 async def test_an_unknown_job_is_a_404(jp_fetch: Any) -> None:
-    code, _ = await refused(jp_fetch("hpc", "jobs", "987654"))
+    code, _ = await refused(jp_fetch("hpc", "jobs", "987654"), "/hpc/jobs/{job_id}", "GET")
     assert code == 404
 
 
@@ -137,7 +146,9 @@ async def test_sbatchs_refusal_reaches_the_user_as_a_400(jp_fetch: Any, jp_root_
     script.chmod(0o644)
 
     code, message = await refused(
-        jp_fetch("hpc", "jobs", method="POST", body=json.dumps({"path": "bad-account.sbatch"}))
+        jp_fetch("hpc", "jobs", method="POST", body=json.dumps({"path": "bad-account.sbatch"})),
+        "/hpc/jobs",
+        "POST",
     )
 
     assert code == 400
@@ -150,7 +161,7 @@ async def test_a_path_outside_the_root_is_a_400_and_runs_nothing(
     jp_fetch: Any, command_log: Path, path: str
 ) -> None:
     code, message = await refused(
-        jp_fetch("hpc", "jobs", method="POST", body=json.dumps({"path": path}))
+        jp_fetch("hpc", "jobs", method="POST", body=json.dumps({"path": path})), "/hpc/jobs", "POST"
     )
 
     assert code == 400
@@ -192,7 +203,9 @@ async def test_alice_reads_her_jobs_output_by_offset(jp_fetch: Any, jp_root_dir:
 async def test_bobs_output_is_refused_to_alice(jp_fetch: Any, submit_job: SubmitJob) -> None:
     bobs_job = submit_job("bob", "--partition=debug", "--time=5")
 
-    code, message = await refused(jp_fetch("hpc", "jobs", bobs_job, "output"))
+    code, message = await refused(
+        jp_fetch("hpc", "jobs", bobs_job, "output"), "/hpc/jobs/{job_id}/output", "GET"
+    )
 
     assert code == 403
     assert "only your own jobs" in message

@@ -9,13 +9,14 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyterlab_hpc.tests.conftest import SubmitJob
+from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
 
 pytestmark = pytest.mark.cluster
 
 
 async def get_jobs(jp_fetch: Any, **params: str) -> list[dict[str, Any]]:
     response = await jp_fetch("hpc", "jobs", params=params)
-    assert response.code == 200
+    assert_matches_openapi("/hpc/jobs", "GET", response.code, response.body)
     body = json.loads(response.body)
     assert body["updated"].endswith("Z")
     return list(body["jobs"])
@@ -71,6 +72,7 @@ async def test_an_unknown_scope_is_a_400_naming_the_choices(jp_fetch: Any) -> No
 
     assert refused.value.code == 400
     assert refused.value.response is not None
+    assert_matches_openapi("/hpc/jobs", "GET", 400, refused.value.response.body)
     assert "scope must be one of: mine, all" in json.loads(refused.value.response.body)["message"]
 
 
@@ -81,3 +83,13 @@ async def test_an_unauthenticated_request_is_refused(
 
     assert response.code == 403
     assert b'"jobs"' not in response.body
+
+
+async def test_the_openapi_document_is_served_and_describes_every_route(jp_fetch: Any) -> None:
+    response = await jp_fetch("hpc", "openapi.json")
+
+    document = json.loads(response.body)
+    assert document["openapi"].startswith("3.")
+    assert {"/hpc/jobs", "/hpc/jobs/{job_id}", "/hpc/jobs/{job_id}/output"} <= set(
+        document["paths"]
+    )
