@@ -9,6 +9,8 @@ PYTHON_BASE ?= /usr/bin/python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 JLPM := $(VENV)/bin/jlpm
+# The venv's tools (jlpm, jupyter-builder, jupyter) must win over anything else on PATH.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 CLUSTER := $(PYTHON_BASE) cluster/slurm_cluster.py
 DEMO_PORT ?= 8888
 
@@ -41,7 +43,7 @@ $(PY): | system-packages
 # Re-installs when the packaging or the frontend's dependencies change.
 $(VENV)/.installed: pyproject.toml package.json yarn.lock | $(PY)
 	$(PY) -m pip install -q -e ".[test]"
-	$(VENV)/bin/jupyter labextension develop --overwrite .
+	$(VENV)/bin/jupyter-builder develop --overwrite .
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyterlab_hpc
 	touch $@
 
@@ -85,7 +87,7 @@ jest: install
 
 .PHONY: galata
 galata: build cluster ui-tests/node_modules/.installed
-	cd ui-tests && PATH="$(abspath $(VENV))/bin:$$PATH" ../$(JLPM) playwright test
+	cd ui-tests && ../$(JLPM) playwright test
 
 .PHONY: test
 test: lint pytest jest galata
