@@ -4,16 +4,34 @@ Submits a known set of jobs as alice on the local cluster, runs every query the 
 makes with the backend's own arguments, stores the raw outputs under
 jupyterlab_hpc/tests/captured/slurm-<release>/, and cancels the jobs again.
 
+For shapes the shared cluster does not have, it adds some for a few seconds and removes them
+again: a maintenance and an account reservation (starting hours from now: only jobs asking
+for more time than that wait meanwhile), two hidden partitions with access lists (hidden:
+nobody's views change), and an account tree with every kind of limit for a user that has no
+Unix account (nobody's associations change). Under a minute in all: it waits for jobs to
+finish and for the backfill scheduler's start estimate.
+
     .venv/bin/python cluster/capture_outputs.py
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from jupyterlab_hpc.slurm.job_detail import sacct_job_argv, scontrol_job_argv
+from jupyterlab_hpc.slurm.partitions import scontrol_partitions_argv, sinfo_nodes_argv
+from jupyterlab_hpc.slurm.quotas import (
+    assoc_mgr_argv,
+    sacctmgr_associations_argv,
+    sacctmgr_default_account_argv,
+)
+from jupyterlab_hpc.slurm.reservations import scontrol_reservations_argv
 from jupyterlab_hpc.slurm.runner import command_environment
 from jupyterlab_hpc.slurm.squeue import squeue_argv
 
@@ -30,6 +48,81 @@ JOB_SHAPES = (
     ("pending-array", ["--partition=debug", "--time=5", "--array=1-20%1", "--job-name=throttled"]),
 )
 
+# (name, options) of the reservations and hidden partitions the capture adds for a while.
+RESERVATIONS = (
+    (
+        "capture_maint",
+        ["StartTime=now+2hours", "Duration=60", "Nodes=ALL", "Users=root",
+         "Flags=MAINT,IGNORE_JOBS"],
+    ),
+    (
+        "capture_proj1",
+        ["StartTime=now+5hours", "Duration=30", "Nodes=n[1-2]", "PartitionName=compute",
+         "Accounts=proj1"],
+    ),
+)  # fmt: skip
+HIDDEN_PARTITIONS = (
+    (
+        "capture_allow",
+        ["Nodes=n1", "Hidden=YES", "State=DOWN", "AllowAccounts=proj2", "AllowGroups=alice,bob",
+         "AllowQos=normal,high"],
+    ),
+    (
+        "capture_deny",
+        ["Nodes=n3,n4", "Hidden=YES", "State=INACTIVE", "MaxTime=UNLIMITED", "DenyAccounts=proj1",
+         "DenyQos=long"],
+    ),
+)  # fmt: skip
+# A user without a Unix account in a two-level account tree: every kind of association limit.
+LIMITS_USER = "capture_user"
+LIMITS_ACCOUNTS = (
+    ("capture_parent", ["GrpTRESMins=gres/gpu=600", "GrpJobs=8"]),
+    (
+        "capture_child",
+        ["parent=capture_parent", "GrpTRES=cpu=4,mem=4000,gres/gpu=2", "GrpSubmitJobs=20",
+         "GrpTRESRunMins=cpu=1000", "GrpWall=600", "MaxWall=60"],
+    ),
+)  # fmt: skip
+LIMITS_USER_ASSOCIATIONS = (
+    ["MaxJobs=3", "MaxSubmitJobs=5", "MaxTRES=cpu=2", "MaxTRESPerNode=cpu=2",
+     "MaxTRESMins=cpu=120", "GrpTRESMins=cpu=300"],
+    ["partition=debug", "MaxJobs=1"],
+)  # fmt: skip
+
+# The batch script of the job-detail captures: CPU for 3 s, 300 MB touched, then a sleep and
+# the exit code given as arguments.
+DETAIL_SCRIPT = """#!/bin/sh
+python3 -c "
+import time
+memory = bytearray(300 * 1024 * 1024)
+memory[::4096] = bytes(len(memory[::4096]))
+start = time.time()
+while time.time() - start < 3:
+    pass
+"
+sleep "$1"
+exit "$2"
+"""
+# (shape, sbatch arguments, script arguments) for `scontrol show job` and `sacct`; all before
+# JOB_SHAPES, in proj2 where possible, so the squeue shapes see the same cluster as before.
+DETAIL_SHAPES = (
+    ("finished", ["--partition=compute", "--account=proj2", "--mem=1000",
+                  "--acctg-freq=task=1", "--job-name=finished"], ["1", "0"]),
+    ("failed", ["--partition=debug", "--account=proj2", "--job-name=failed"], ["0", "3"]),
+    ("running", ["--partition=debug", "--account=proj2", "--time=10", "--job-name=detail job",
+                 "--comment=a comment with spaces B=c",
+                 "--output=%x-%j-%N.out", "--error=%u-%A_%a-%n-%t-%s-%%.err"], ["300", "0"]),
+    ("begin", ["--partition=debug", "--account=proj2", "--begin=now+1hour", "--job-name=later"],
+     ["300", "0"]),
+    ("maintenance", ["--partition=compute", "--account=proj1", "--time=3:00:00",
+                     "--job-name=too long for maintenance"], ["300", "0"]),
+)  # fmt: skip
+# Needs both debug nodes whole while "running" holds one CPU there: pending on Resources.
+RESOURCES_SHAPE = [
+    "--partition=debug", "--account=proj1", "--nodes=2", "--ntasks-per-node=2", "--time=5",
+    "--job-name=whole debug",
+]  # fmt: skip
+
 
 def run(argv: list[str]) -> str:
     env = command_environment(os.environ)
@@ -40,28 +133,130 @@ def slurm_release() -> str:
     return run(["sinfo", "--version"]).split()[1].rsplit(".", 1)[0]  # "slurm 22.05.8" -> 22.05
 
 
+def quietly(argv: list[str]) -> None:
+    """Run a clean-up command whose failure (nothing to clean) does not matter."""
+    subprocess.run(argv, capture_output=True, check=False, env=command_environment(os.environ))
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
+
+
+def job_state(job_id: str) -> str:
+    output = run(["squeue", "--noheader", "--states=all", "--jobs", job_id, "--format=%T"])
+    return output.strip() or "GONE"
+
+
+def remove_cluster_shapes() -> None:
+    for name, _ in RESERVATIONS:
+        quietly(["scontrol", "delete", f"ReservationName={name}"])
+    for name, _ in HIDDEN_PARTITIONS:
+        quietly(["scontrol", "delete", f"PartitionName={name}"])
+    quietly(["sacctmgr", "-i", "delete", "user", f"name={LIMITS_USER}"])
+    for name, _ in reversed(LIMITS_ACCOUNTS):
+        quietly(["sacctmgr", "-i", "delete", "account", f"name={name}"])
+
+
+def add_cluster_shapes() -> None:
+    for name, options in RESERVATIONS:
+        run(["scontrol", "create", "reservation", f"ReservationName={name}", *options])
+    for name, options in HIDDEN_PARTITIONS:
+        run(["scontrol", "create", f"PartitionName={name}", *options])
+    for name, options in LIMITS_ACCOUNTS:
+        run(["sacctmgr", "-i", "add", "account", name, "Description=capture", *options])
+    for options in LIMITS_USER_ASSOCIATIONS:
+        add = ["sacctmgr", "-i", "add", "user", LIMITS_USER, "account=capture_child"]
+        run([*add, *options])
+
+
+def capture_job_details(target: Path, work_dir: Path, submitted: list[str]) -> None:
+    """scontrol and sacct for jobs in each state; their ids go to ``submitted``."""
+    script = work_dir / "detail.sh"
+    script.write_text(DETAIL_SCRIPT)
+    script.chmod(0o755)
+    sbatch = [*ALICE, "sbatch", "--parsable", f"--chdir={work_dir}", "--output=/dev/null"]
+    shapes = [(shape, [*options, str(script), *args]) for shape, options, args in DETAIL_SHAPES]
+    shapes.append(("resources", [*RESOURCES_SHAPE, "--wrap=sleep 300"]))
+    ids = {}
+    for shape, args in shapes:
+        ids[shape] = run([*sbatch, *args]).strip()
+        submitted.append(ids[shape])
+    finished = ("finished", "failed")
+    wait_for(lambda: all(job_state(ids[s]) in {"COMPLETED", "FAILED"} for s in finished), 60)
+
+    def estimated() -> bool:
+        return "StartTime=Unknown" not in run([*ALICE, *scontrol_job_argv(ids["resources"])])
+
+    if not wait_for(estimated, 70):  # the backfill scheduler runs every 30 s
+        print("no start estimate for the Resources job; captured without one")
+    for shape, job_id in ids.items():
+        (target / f"scontrol_job_{shape}.txt").write_text(run([*ALICE, *scontrol_job_argv(job_id)]))
+    for shape in (*finished, "running"):
+        (target / f"sacct_job_{shape}.txt").write_text(run([*ALICE, *sacct_job_argv(ids[shape])]))
+
+
+def capture_cluster_views(target: Path) -> None:
+    """Partitions, quotas and reservations while the JOB_SHAPES jobs run."""
+    views = {
+        "scontrol_partitions.txt": [*ALICE, *scontrol_partitions_argv()],
+        "sinfo_nodes.txt": [*ALICE, *sinfo_nodes_argv()],
+        "scontrol_partitions_hidden.txt": scontrol_partitions_argv(include_hidden=True),
+        "sinfo_nodes_hidden.txt": sinfo_nodes_argv(include_hidden=True),
+        "reservations.txt": [*ALICE, *scontrol_reservations_argv()],
+        "sacctmgr_associations.txt": [*ALICE, *sacctmgr_associations_argv("alice")],
+        "sacctmgr_default_account.txt": [*ALICE, *sacctmgr_default_account_argv("alice")],
+        "assoc_mgr.txt": [*ALICE, *assoc_mgr_argv("alice")],
+        "assoc_mgr_accounts.txt": [*ALICE, *assoc_mgr_argv("alice", ["proj1", "proj2"])],
+        "assoc_mgr_limits.txt": assoc_mgr_argv(LIMITS_USER),
+        "sacctmgr_associations_limits.txt": sacctmgr_associations_argv(LIMITS_USER),
+    }
+    for name, argv in views.items():
+        (target / name).write_text(run(argv))
+
+
 def main() -> None:
     target = CAPTURED / f"slurm-{slurm_release()}"
     target.mkdir(parents=True, exist_ok=True)
-    job_ids = [
-        run(
-            [
-                *ALICE,
-                "sbatch",
-                "--parsable",
-                "--chdir=/tmp",
-                "--output=/dev/null",
-                *args,
-                "--wrap=sleep 300",
+    remove_cluster_shapes()
+    no_reservations = run([*ALICE, *scontrol_reservations_argv()])
+    if no_reservations.startswith("No reservations"):
+        (target / "reservations_none.txt").write_text(no_reservations)
+    else:
+        print("someone else's reservation exists; reservations_none.txt not captured")
+    submitted: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="jupyterlab-hpc-capture-") as work_dir:
+        shutil.chown(work_dir, "alice", "alice")  # alice's jobs write their output there
+        try:
+            add_cluster_shapes()
+            capture_job_details(target, Path(work_dir), submitted)
+            quietly(["scancel", *submitted])
+            ended = {"COMPLETED", "FAILED", "CANCELLED", "GONE"}
+            wait_for(lambda: all(job_state(job_id) in ended for job_id in submitted), 30)
+            submitted += [
+                run(
+                    [
+                        *ALICE,
+                        "sbatch",
+                        "--parsable",
+                        "--chdir=/tmp",
+                        "--output=/dev/null",
+                        *args,
+                        "--wrap=sleep 300",
+                    ]
+                ).strip()
+                for _, args in JOB_SHAPES
             ]
-        ).strip()
-        for _, args in JOB_SHAPES
-    ]
-    try:
-        time.sleep(2)  # let the scheduler start what can start
-        (target / "squeue_mine.txt").write_text(run([*ALICE, *squeue_argv(mine=True)]))
-    finally:
-        subprocess.run(["scancel", *job_ids], check=False)
+            time.sleep(2)  # let the scheduler start what can start
+            (target / "squeue_mine.txt").write_text(run([*ALICE, *squeue_argv(mine=True)]))
+            capture_cluster_views(target)
+        finally:
+            quietly(["scancel", *submitted])
+            remove_cluster_shapes()
     print(f"captured into {target}")
 
 
