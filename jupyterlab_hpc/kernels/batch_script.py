@@ -1,0 +1,63 @@
+"""What is handed to sbatch for a kernel: the options, and the batch script.
+
+Slurm stores both and shows them (``scontrol show job``, ``sacct --batch-script``), to admins
+and often to other users, so neither carries anything secret: the launcher's address, the path
+of a file only the user can read, and the admin's prologue lines.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from jupyterlab_hpc.kernels.resources import JobResources
+
+LAUNCHER_MODULE = "jupyterlab_hpc.kernels.launcher"
+
+
+@dataclass(frozen=True)
+class KernelJob:
+    """Everything one kernel job is submitted with."""
+
+    resources: JobResources
+    job_name: str
+    log_file: str  # Slurm's pattern: %j is the job id
+    work_dir: str | None
+    walltime_warning: int  # seconds before the time limit; 0 for none
+    python: str
+    server: tuple[str, int]
+    handoff_file: str
+    grace_period: float
+    heartbeat_interval: float
+    prologue: tuple[str, ...] = ()
+
+    def sbatch_options(self) -> list[str]:
+        options = [
+            f"--job-name={self.job_name}",
+            f"--output={self.log_file}",
+            # A requeued kernel would call a server that no longer waits for it.
+            "--no-requeue",
+        ]
+        if self.work_dir:
+            options.append(f"--chdir={self.work_dir}")
+        if self.walltime_warning > 0:
+            # B: only the batch shell, which is the launcher (the script execs it).
+            options.append(f"--signal=B:USR1@{self.walltime_warning}")
+        return options + self.resources.sbatch_options()
+
+    def script(self) -> str:
+        host, port = self.server
+        launcher = [
+            self.python, "-m", LAUNCHER_MODULE,
+            "--server", f"{host}:{port}",
+            "--handoff", self.handoff_file,
+            "--grace-period", f"{self.grace_period:g}",
+            "--heartbeat", f"{self.heartbeat_interval:g}",
+        ]  # fmt: skip
+        lines = [
+            "#!/bin/sh",
+            "# A Jupyter kernel's job, submitted by jupyterlab-hpc. Nothing secret in here.",
+            *self.prologue,
+            f"exec {shlex.join(launcher)}",
+        ]
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,217 @@
+"""The server's end of one kernel launcher's dial-out connection.
+
+The provisioner opens a listening socket per kernel on an address the compute nodes can
+reach; only a launcher that proves it holds this kernel's token gets through. A launcher that
+loses the connection dials again, and the newest authenticated connection wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import logging
+import time
+from typing import Any
+
+from jupyterlab_hpc.kernels.channel import (
+    Channel,
+    ChannelClosed,
+    ChannelRefused,
+    Message,
+    accept_channel,
+)
+from jupyterlab_hpc.kernels.relay import KERNEL_PORTS, StreamRelay
+
+# Heartbeats one side may miss before the other counts the connection as lost.
+MISSED_HEARTBEATS = 3
+
+
+class LaunchFailed(RuntimeError):
+    """The launcher could not start the kernel process; the message says why."""
+
+
+class LauncherLink:
+    """Listens for the launcher, then carries requests to it and its reports back."""
+
+    def __init__(
+        self,
+        token: bytes,
+        *,
+        heartbeat_interval: float,
+        log: logging.Logger | logging.LoggerAdapter[Any],
+    ) -> None:
+        self._token = token
+        self._heartbeat_interval = heartbeat_interval
+        self._log = log
+        self._server: asyncio.Server | None = None
+        self._channel: Channel | None = None
+        self._heartbeats: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._disconnected = asyncio.Event()
+        self._start_reply: asyncio.Future[Message] | None = None
+        self._last_heard = 0.0
+        self.address: tuple[str, int] = ("", 0)
+        self.node: str | None = None
+        self.kernel_pid: int | None = None
+        self.kernel_exit_code: int | None = None
+        self.job_ending = False
+        self.walltime_warning_at: float | None = None
+        self.job_started_at: float | None = None  # epoch seconds, as the launcher saw it
+        self.connected_at: float | None = None
+        # Reverse mode: local ports standing in for the kernel's, streams over the channel.
+        self._relay = StreamRelay(lambda: self._channel)
+        self._relay_servers: list[asyncio.Server] = []
+        self._relay_ports: dict[str, int] = {}
+        self._streams = itertools.count(1)
+
+    async def listen(self, ip: str) -> None:
+        self._server = await asyncio.start_server(self._accept, host=ip, port=0)
+        self.address = (ip, self._server.sockets[0].getsockname()[1])
+        self._heartbeats = asyncio.create_task(self._send_heartbeats())
+
+    @property
+    def connected(self) -> bool:
+        return self._channel is not None and not self.silent
+
+    @property
+    def silent(self) -> bool:
+        """Heard nothing for several heartbeats: a dead node sends no FIN."""
+        return self.silent_for > MISSED_HEARTBEATS * self._heartbeat_interval
+
+    @property
+    def silent_for(self) -> float:
+        """Seconds since the launcher last said anything."""
+        return time.monotonic() - self._last_heard
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
+
+    async def wait_disconnected(self, timeout: float) -> bool:
+        """True if the launcher hung up within ``timeout`` seconds."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._disconnected.wait(), timeout)
+        return self._disconnected.is_set()
+
+    async def start_kernel(self, request: Message) -> Message:
+        """Ask the launcher to start a kernel process; its ``kernel_started`` report."""
+        self._start_reply = asyncio.get_running_loop().create_future()
+        self.kernel_exit_code = None
+        await self.send(request)
+        try:
+            return await self._start_reply
+        finally:
+            self._start_reply = None
+
+    async def relay_ports(self) -> dict[str, int]:
+        """Reverse mode: ports on this host's loopback that lead to the kernel's (kept across
+        restarts in place, so the manager's sockets simply reconnect)."""
+        for name in KERNEL_PORTS:
+            if name not in self._relay_ports:
+                server = await asyncio.start_server(
+                    functools.partial(self._accept_local, name), host="127.0.0.1", port=0
+                )
+                self._relay_servers.append(server)
+                self._relay_ports[name] = server.sockets[0].getsockname()[1]
+        return dict(self._relay_ports)
+
+    async def send(self, message: Message) -> None:
+        if self._channel is None:
+            msg = "the kernel's launcher is not connected"
+            raise ChannelClosed(msg)
+        await self._channel.send(message)
+
+    async def close(self) -> None:
+        if self._heartbeats is not None:
+            self._heartbeats.cancel()
+        if self._server is not None:
+            self._server.close()
+        for server in self._relay_servers:
+            server.close()
+        self._relay.close_all()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            channel = await accept_channel(reader, writer, self._token)
+        except ChannelRefused as error:
+            self._log.warning("Refused a connection to a kernel's launcher port: %s", error)
+            return
+        if self._channel is not None:
+            self._channel.close()  # the launcher dialled again: the old connection is dead
+        self._channel = channel
+        self._last_heard = time.monotonic()
+        self._disconnected.clear()
+        try:
+            while True:
+                message = await channel.receive()
+                self._last_heard = time.monotonic()
+                if message["type"] == "data":
+                    await self._relay.deliver(message["stream"], message["data"])
+                elif message["type"] == "close":
+                    self._relay.close(message["stream"])
+                else:
+                    self._handle(message)
+        except ChannelRefused as error:
+            self._log.error("Dropped the kernel launcher's connection: %s", error)
+        except ChannelClosed:
+            pass
+        finally:
+            channel.close()
+            if self._channel is channel:
+                self._channel = None
+                self._connected.clear()
+                self._disconnected.set()
+                self._relay.close_all()
+                self._fail_start("the kernel's launcher disconnected")
+
+    async def _accept_local(
+        self, port_name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """A connection to one of the relay ports: a new stream to that kernel port."""
+        stream = next(self._streams)
+        try:
+            await self.send({"type": "open", "stream": stream, "port": port_name})
+        except ChannelClosed:
+            writer.close()  # no launcher now; ZMQ will try again
+            return
+        self._relay.attach(stream, reader, writer)
+
+    def _handle(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "hello":
+            self.node = message.get("hostname")
+            self.job_started_at = message.get("job_started_at")
+            self.connected_at = time.time()
+            kernel = message.get("kernel")
+            if kernel is None and self.kernel_pid is not None and self.kernel_exit_code is None:
+                self.kernel_exit_code = -1  # it exited while we were apart; its code is lost
+            self.kernel_pid = kernel["pid"] if kernel else None
+            self._connected.set()
+        elif kind == "kernel_started":
+            self.kernel_pid = message["pid"]
+            if self._start_reply is not None and not self._start_reply.done():
+                self._start_reply.set_result(message)
+        elif kind == "start_failed":
+            self._fail_start(str(message.get("error")))
+        elif kind == "kernel_exited":
+            self.kernel_exit_code = int(message["code"])
+        elif kind == "job_ending":
+            self.job_ending = True
+        elif kind == "walltime_warning":
+            self.walltime_warning_at = time.time()
+            self._log.warning("Kernel on %s: its Slurm job's time limit is near", self.node)
+
+    def _fail_start(self, reason: str) -> None:
+        if self._start_reply is not None and not self._start_reply.done():
+            self._start_reply.set_exception(LaunchFailed(reason))
+
+    async def _send_heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_interval)
+            if self._channel is not None:
+                with contextlib.suppress(ChannelClosed):
+                    await self._channel.send({"type": "ping"})

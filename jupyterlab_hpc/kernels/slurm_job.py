@@ -1,0 +1,131 @@
+"""The kernel's Slurm job: submit it, ask how it is doing, cancel it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jupyterlab_hpc.slurm.errors import SlurmNotFound
+from jupyterlab_hpc.slurm.fields import text_or_none, utc_time
+from jupyterlab_hpc.slurm.reasons import reason_text
+from jupyterlab_hpc.slurm.runner import CommandRunner
+
+_SEPARATOR = "\x1f"  # no state, reason or node list contains it
+# State, reason, node, start (Slurm's estimate while pending), end (the time limit while running)
+_SQUEUE_FORMAT = _SEPARATOR.join(["%T", "%r", "%N", "%S", "%e"])
+_SACCT_FIELDS = "State,Reason,NodeList,Start,End"
+
+_ENDED_WORDS = {
+    "COMPLETED": "its job finished",
+    "CANCELLED": "its job was cancelled",
+    "TIMEOUT": "its job reached its time limit",
+    "NODE_FAIL": "the compute node running it failed",
+    "PREEMPTED": "its job was preempted by a higher-priority job",
+    "OUT_OF_MEMORY": "its job ran out of memory",
+    "FAILED": "its job failed",
+    "BOOT_FAIL": "the compute node failed to boot",
+    "DEADLINE": "its job reached its deadline",
+}
+_ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "RESIZING"}
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a kernel's job stands, as Slurm reports it; times are ISO 8601 UTC."""
+
+    job_id: str
+    state: str
+    reason: str | None
+    reason_text: str | None
+    node: str | None
+    start_time: str | None  # Slurm's estimate while the job is pending
+    end_time: str | None  # when the time limit ends a running job
+
+    @property
+    def pending(self) -> bool:
+        return self.state == "PENDING"
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in _ACTIVE
+
+    def ended_reason(self) -> str:
+        """Why the kernel is gone, in words, naming the job and Slurm's own state."""
+        words = _ENDED_WORDS.get(self.state, f"its job ended ({self.state})")
+        return f"The kernel is dead: {words} (Slurm job {self.job_id}, {self.state})."
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def submit_job(
+    runner: CommandRunner, options: list[str], script: str, *, withheld: Sequence[str] = ()
+) -> str:
+    """sbatch ``script`` (on stdin, so no file is left behind); the new job's id.
+
+    sbatch copies its environment into the job, and Slurm stores it; ``withheld`` variables
+    (tokens and the like) are removed from sbatch's environment first.
+    """
+    unset = [word for name in withheld for word in ("-u", name)]
+    argv = ["env", *unset, "sbatch"] if unset else ["sbatch"]
+    output = await runner.run([*argv, "--parsable", *options], stdin=script.encode())
+    return output.strip().split(";", 1)[0]
+
+
+async def cancel_job(runner: CommandRunner, job_id: str) -> None:
+    """scancel the job; a job Slurm no longer knows is as cancelled as it gets."""
+    with contextlib.suppress(SlurmNotFound):
+        await runner.run(["scancel", job_id])
+
+
+async def job_status(runner: CommandRunner, job_id: str) -> JobStatus | None:
+    """The job's status from slurmctld, or from accounting once slurmctld forgot it."""
+    try:
+        status = parse_status(job_id, await runner.run(squeue_argv(job_id)))
+    except SlurmNotFound:
+        status = None
+    if status is None:
+        status = parse_status(job_id, await runner.run(sacct_argv(job_id)))
+    return status
+
+
+def squeue_argv(job_id: str) -> list[str]:
+    return [
+        "squeue",
+        "--noheader",
+        f"--jobs={job_id}",
+        "--states=all",
+        f"--format={_SQUEUE_FORMAT}",
+    ]
+
+
+def sacct_argv(job_id: str) -> list[str]:
+    return ["sacct", "--noheader", "--parsable2", "--allocations", f"--jobs={job_id}",
+            f"--format={_SACCT_FIELDS}", f"--delimiter={_SEPARATOR}"]  # fmt: skip
+
+
+def parse_status(job_id: str, output: str) -> JobStatus | None:
+    """The first line of ``squeue_argv`` or ``sacct_argv`` output; None when there is none.
+
+    sacct words a state as "CANCELLED by 1001"; the first word is the state.
+    """
+    for line in output.splitlines():
+        values = line.split(_SEPARATOR)
+        if len(values) != 5:
+            continue
+        state_words, reason, node, start, end = values
+        state = state_words.split(" ", 1)[0].strip()
+        reason_code = text_or_none(reason)
+        pending = state == "PENDING"
+        return JobStatus(
+            job_id=job_id,
+            state=state,
+            reason=reason_code,
+            reason_text=reason_text(reason_code) if pending else None,
+            node=None if pending or node.startswith("None") else text_or_none(node),
+            start_time=utc_time(start),
+            end_time=utc_time(end),
+        )
+    return None

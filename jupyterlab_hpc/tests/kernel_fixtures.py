@@ -1,0 +1,173 @@
+"""Fixtures for the Slurm kernel tests: kernelspecs made by the CLI, kernels started as alice.
+
+The tests run as root; the provisioner reaches Slurm as alice through the command prefix,
+so the job, the kernel and the secrets file all belong to alice, as they would for a server
+running as alice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from traitlets.config import Config
+
+from jupyterlab_hpc.kernels.kernelspec import install
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
+from jupyterlab_hpc.kernels.resources import JobResources
+
+ALICE = ["runuser", "-u", "alice", "--"]
+HANDOFF_DIR = Path("/home/alice/.jupyterlab-hpc/kernels")
+KERNEL_NAME = "python3-slurm-test"
+# Short enough for the tests; the defaults (60 s, 5 s) suit real servers.
+GRACE_PERIOD = 4.0
+HEARTBEAT = 1.0
+
+
+@dataclass
+class SlurmKernels:
+    """Starts kernels through the Slurm provisioner and remembers every job for cleanup."""
+
+    job_name: str
+    managers: list[AsyncKernelManager] = field(default_factory=list)
+    clients: list[AsyncKernelClient] = field(default_factory=list)
+
+    def config(self, **provisioner: Any) -> Config:
+        return Config(
+            {
+                "SlurmProvisioner": {
+                    "command_prefix": ALICE,
+                    "grace_period": GRACE_PERIOD,
+                    "heartbeat_interval": HEARTBEAT,
+                    "job_name": self.job_name,
+                    "walltime_warning": 0,
+                    **provisioner,
+                }
+            }
+        )
+
+    def manager(self, **provisioner: Any) -> AsyncKernelManager:
+        manager = AsyncKernelManager(kernel_name=KERNEL_NAME, config=self.config(**provisioner))
+        self.managers.append(manager)
+        return manager
+
+    async def start(
+        self, provisioner: dict[str, Any] | None = None, **launch: Any
+    ) -> tuple[AsyncKernelManager, AsyncKernelClient]:
+        """A running kernel on a compute node and a client that has seen it ready."""
+        manager = self.manager(**(provisioner or {}))
+        await manager.start_kernel(cwd="/tmp", **launch)
+        client = manager.client()
+        client.start_channels()
+        self.clients.append(client)
+        await client.wait_for_ready(timeout=60)
+        return manager, client
+
+
+def provisioner_of(manager: AsyncKernelManager) -> SlurmProvisioner:
+    assert isinstance(manager.provisioner, SlurmProvisioner)
+    return manager.provisioner
+
+
+async def run_code(client: AsyncKernelClient, code: str, timeout: float = 30) -> dict[str, Any]:
+    """Execute ``code``; its stdout and the reply's content."""
+    output: list[str] = []
+
+    def collect(message: dict[str, Any]) -> None:
+        if message["msg_type"] == "stream":
+            output.append(message["content"]["text"])
+
+    reply = await client.execute_interactive(code, timeout=timeout, output_hook=collect)
+    return {"stdout": "".join(output), **reply["content"]}
+
+
+async def kernel_is_dead(manager: AsyncKernelManager) -> bool:
+    return not await manager.is_alive()
+
+
+def squeue_state(job_id: str) -> str:
+    """The job's state while slurmctld has it ('' once it is forgotten)."""
+    result = subprocess.run(
+        ["squeue", "--noheader", f"--jobs={job_id}", "--states=all", "--format=%T"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip()
+
+
+def active_in_queue(job_id: str) -> bool:
+    """Whether plain squeue (pending and running jobs) still lists the job."""
+    result = subprocess.run(
+        ["squeue", "--noheader", f"--jobs={job_id}", "--format=%i"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() == job_id
+
+
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]], timeout: float, interval: float = 0.2
+) -> float:
+    """Seconds until ``check()`` (sync or async) is true; fails the test after ``timeout``."""
+    started = time.monotonic()
+    while True:
+        outcome = check()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"not true within {timeout} s: {check}")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture(name="slurm_kernels")
+def slurm_kernels_fixture(
+    cluster: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    jp_asyncio_loop: asyncio.AbstractEventLoop,
+) -> Iterator[SlurmKernels]:
+    """A kernelspec (written by ``jupyter hpc-kernelspec``) in a private JUPYTER_PATH; after
+    the test every kernel is shut down and every job it started cancelled, whatever happened."""
+    install(
+        KERNEL_NAME,
+        JobResources(partition="compute", time="10"),
+        display_name="Python 3 (compute node, test)",
+        prefix=str(tmp_path / "prefix"),
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    kernels = SlurmKernels(job_name=f"pytest-kernel-{uuid.uuid4().hex[:8]}")
+    yield kernels
+    for client in kernels.clients:
+        client.stop_channels()
+    for manager in kernels.managers:
+        if manager.has_kernel:
+            with contextlib.suppress(Exception):
+                jp_asyncio_loop.run_until_complete(
+                    asyncio.wait_for(manager.shutdown_kernel(now=True), 30)
+                )
+    subprocess.run(["scancel", f"--name={kernels.job_name}"], capture_output=True, check=False)
+    # Logs of kernels that died are kept for users; the tests' own need not pile up.
+    jobs = subprocess.run(
+        ["sacct", "--noheader", "--allocations", f"--name={kernels.job_name}", "--format=JobID"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    for job_id in jobs:
+        (HANDOFF_DIR / f"kernel-{job_id}.log").unlink(missing_ok=True)

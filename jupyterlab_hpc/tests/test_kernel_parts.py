@@ -1,0 +1,279 @@
+"""The Slurm kernel's parts that need no cluster: channel, resources, batch script, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+from jupyterlab_hpc.kernels import handoff
+from jupyterlab_hpc.kernels.batch_script import KernelJob
+from jupyterlab_hpc.kernels.channel import (
+    Channel,
+    ChannelClosed,
+    ChannelRefused,
+    accept_channel,
+    open_channel,
+)
+from jupyterlab_hpc.kernels.kernelspec import main as kernelspec_main
+from jupyterlab_hpc.kernels.launcher import free_ports
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
+from jupyterlab_hpc.kernels.resources import JobResources
+from jupyterlab_hpc.kernels.slurm_job import parse_status
+from jupyterlab_hpc.slurm.errors import InvalidRequest
+
+TOKEN = b"t" * 32
+
+
+async def _connected_pair(
+    server_token: bytes = TOKEN, launcher_token: bytes = TOKEN
+) -> tuple[Channel, Channel]:
+    accepted: asyncio.Future[Channel] = asyncio.get_running_loop().create_future()
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            accepted.set_result(await accept_channel(reader, writer, server_token))
+        except ChannelRefused as error:
+            accepted.set_exception(error)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    launcher = await open_channel("127.0.0.1", port, launcher_token)
+    return await accepted, launcher
+
+
+async def test_messages_cross_the_channel_both_ways_in_order() -> None:
+    server, launcher = await _connected_pair()
+
+    await launcher.send({"type": "hello", "n": 1})
+    await launcher.send({"type": "hello", "n": 2})
+    await server.send({"type": "start", "argv": ["python"]})
+
+    assert await server.receive() == {"type": "hello", "n": 1}
+    assert await server.receive() == {"type": "hello", "n": 2}
+    assert await launcher.receive() == {"type": "start", "argv": ["python"]}
+
+
+async def test_data_frames_carry_a_streams_raw_bytes() -> None:
+    server, launcher = await _connected_pair()
+    payload = bytes(range(256)) * 1000
+
+    await server.send_data(7, payload)
+    await server.send({"type": "close", "stream": 7})
+
+    assert await launcher.receive() == {"type": "data", "stream": 7, "data": payload}
+    assert await launcher.receive() == {"type": "close", "stream": 7}
+
+
+async def test_a_launcher_without_the_token_is_refused() -> None:
+    with pytest.raises(ChannelRefused):
+        await _connected_pair(launcher_token=b"x" * 32)
+
+
+async def test_a_tampered_frame_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    server, launcher = await _connected_pair()
+    writer = launcher._writer
+    write = writer.write
+
+    def tamper(data: bytes) -> None:
+        write(data[:-2] + bytes([data[-2] ^ 1]) + data[-1:])
+
+    monkeypatch.setattr(writer, "write", tamper)
+    await launcher.send({"type": "signal", "signum": 2})
+
+    with pytest.raises(ChannelRefused, match="authentication"):
+        await server.receive()
+
+
+async def test_a_closed_connection_is_reported_as_closed() -> None:
+    server, launcher = await _connected_pair()
+
+    launcher.close()
+
+    with pytest.raises(ChannelClosed):
+        await server.receive()
+
+
+def test_resources_become_sbatch_options() -> None:
+    values: dict[str, object] = {
+        "partition": "compute", "account": "proj1", "time": 60, "cpus": "4", "memory_mb": 2000,
+        "gpus": "a100:2", "qos": "high", "constraint": "skylake&ib", "reservation": "maint",
+    }  # fmt: skip
+
+    options = JobResources.from_mapping(values).sbatch_options()
+
+    assert options == [
+        "--nodes=1", "--ntasks=1", "--partition=compute", "--account=proj1", "--qos=high",
+        "--reservation=maint", "--time=60", "--cpus-per-task=4", "--mem=2000M",
+        "--gres=gpu:a100:2", "--constraint=skylake&ib",
+    ]  # fmt: skip
+
+
+def test_launch_resources_override_the_kernelspecs_key_by_key() -> None:
+    kernelspec = JobResources.from_mapping({"partition": "compute", "cpus": 4})
+    launch = JobResources.from_mapping({"cpus": 2, "gpus": 0})
+
+    merged = kernelspec.merged(launch)
+
+    assert merged.partition == "compute"
+    assert merged.cpus == 2
+    assert "--gres" not in " ".join(merged.sbatch_options())  # no GPUs asked for
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"partition": "debug;rm -rf /"}, "partition"),
+        ({"account": "proj 1"}, "account"),
+        ({"cpus": 0}, "cpus"),
+        ({"cpus": True}, "cpus"),
+        ({"memory_mb": "lots"}, "memory_mb"),
+        ({"time": "1h"}, "time limit"),
+        ({"gpus": "2;reboot"}, "GPU"),
+        ({"constraint": "$(id)"}, "constraint"),
+        ({"nodes": 4}, "Unknown resource"),
+    ],
+)
+def test_bad_resources_are_refused_with_a_clear_message(
+    values: dict[str, object], complaint: str
+) -> None:
+    with pytest.raises(InvalidRequest, match=complaint):
+        JobResources.from_mapping(values)
+
+
+def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
+    job = KernelJob(
+        resources=JobResources(partition="compute"),
+        job_name="jupyter-kernel",
+        log_file="/home/alice/.jupyterlab-hpc/kernels/kernel-%j.log",
+        work_dir="/home/alice/notebooks",
+        walltime_warning=300,
+        python="/opt/python/bin/python3",
+        server=("10.201.0.1", 40123),
+        handoff_file="/home/alice/.jupyterlab-hpc/kernels/abc.json",
+        grace_period=60,
+        heartbeat_interval=5,
+        prologue=("module load python",),
+    )
+
+    script = job.script()
+
+    assert script.startswith("#!/bin/sh\n")
+    assert "module load python\nexec /opt/python/bin/python3 -m jupyterlab_hpc.kernels" in script
+    assert "--server 10.201.0.1:40123" in script
+    assert "--handoff /home/alice/.jupyterlab-hpc/kernels/abc.json" in script
+    options = job.sbatch_options()
+    assert "--no-requeue" in options
+    assert "--signal=B:USR1@300" in options
+    assert "--chdir=/home/alice/notebooks" in options
+    assert "--partition=compute" in options
+
+
+def test_secrets_are_read_once_from_a_file_only_the_user_can_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handoff, "handoff_directory", lambda: tmp_path)
+
+    path = handoff.write_secrets("kernel.json", {"token": "00", "key": "k"})
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert handoff.read_secrets_once(path) == {"token": "00", "key": "k"}
+    assert not path.exists()
+
+
+def test_a_secrets_file_others_could_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "kernel.json"
+    path.write_text(json.dumps({"token": "00"}))
+    path.chmod(0o644)
+
+    with pytest.raises(PermissionError, match="readable by nobody else"):
+        handoff.read_secrets_once(path)
+
+
+def test_a_restart_keeps_the_kernels_ports_when_they_are_free() -> None:
+    first = free_ports("127.0.0.1", {})
+
+    again = free_ports("127.0.0.1", first)
+
+    assert again == first
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", first["shell_port"]))
+        taken.listen()
+        assert free_ports("127.0.0.1", first)["shell_port"] != first["shell_port"]
+
+
+# Lines as Slurm 22.05 printed them on the local cluster (squeue, then sacct).
+@pytest.mark.parametrize(
+    ("line", "state", "reason", "node", "pending"),
+    [
+        ("PENDING\x1fPartitionTimeLimit\x1f\x1fN/A\x1fN/A", "PENDING", "PartitionTimeLimit",
+         None, True),
+        ("RUNNING\x1fNone\x1fn1\x1f2026-11-22T03:40:40\x1f2026-11-22T04:40:40", "RUNNING",
+         None, "n1", False),
+        ("CANCELLED by 1001\x1fNone\x1fn1\x1f2026-11-22T03:40:40\x1f2026-11-22T03:40:43",
+         "CANCELLED", None, "n1", False),
+        ("TIMEOUT\x1fTimeLimit\x1fn1\x1f2026-11-22T03:40:45\x1f2026-11-22T03:41:45", "TIMEOUT",
+         "TimeLimit", "n1", False),
+    ],
+)  # fmt: skip
+def test_job_status_is_read_from_squeue_and_sacct_lines(
+    line: str, state: str, reason: str | None, node: str | None, *, pending: bool
+) -> None:
+    status = parse_status("166", line + "\n")
+
+    assert status is not None
+    assert (status.state, status.reason, status.node, status.pending) == (
+        state, reason, node, pending
+    )  # fmt: skip
+    assert status.finished == (state in {"CANCELLED", "TIMEOUT"})
+
+
+def test_an_ended_job_explains_the_kernels_death_in_words() -> None:
+    status = parse_status("166", "TIMEOUT\x1fTimeLimit\x1fn1\x1fN/A\x1fN/A")
+
+    assert status is not None
+    assert status.ended_reason() == (
+        "The kernel is dead: its job reached its time limit (Slurm job 166, TIMEOUT)."
+    )
+
+
+def test_the_kernelspec_cli_writes_a_kernelspec_for_the_provisioner(tmp_path: Path) -> None:
+    exit_code = kernelspec_main(
+        ["install", "--name", "python3-compute", "--display-name",
+         "Python 3 (compute node, 4 cores, 1 h)", "--partition", "compute", "--cpus", "4",
+         "--time", "1:00:00", "--prefix", str(tmp_path)]
+    )  # fmt: skip
+
+    assert exit_code == 0
+    kernel_dir = tmp_path / "share" / "jupyter" / "kernels" / "python3-compute"
+    spec = json.loads((kernel_dir / "kernel.json").read_text())
+    assert spec["display_name"] == "Python 3 (compute node, 4 cores, 1 h)"
+    assert spec["metadata"]["kernel_provisioner"] == {
+        "provisioner_name": "slurm-provisioner",
+        "config": {"resources": {"partition": "compute", "time": "1:00:00", "cpus": 4}},
+    }
+    assert "{connection_file}" in spec["argv"]
+    assert any(path.name.startswith("logo") for path in kernel_dir.iterdir())
+
+
+def test_the_kernelspec_cli_refuses_bad_resources_and_installs_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code = kernelspec_main(
+        ["install", "--name", "bad", "--partition", "a;b", "--prefix", str(tmp_path)]
+    )
+
+    assert exit_code == 1
+    assert "Not a valid partition name" in capsys.readouterr().err
+    assert not (tmp_path / "share").exists()
+
+
+def test_the_provisioner_is_registered_under_its_entry_point() -> None:
+    entry_point = KernelProvisionerFactory.instance().provisioners["slurm-provisioner"]
+
+    assert entry_point.load() is SlurmProvisioner

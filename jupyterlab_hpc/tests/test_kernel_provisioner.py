@@ -1,0 +1,352 @@
+"""The Slurm kernel provisioner's lifecycle, on the real local cluster, acting as alice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
+from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError
+from jupyterlab_hpc.tests.kernel_fixtures import (
+    ALICE,
+    GRACE_PERIOD,
+    HANDOFF_DIR,
+    SlurmKernels,
+    active_in_queue,
+    eventually,
+    kernel_is_dead,
+    provisioner_of,
+    run_code,
+    slurm_kernels_fixture,  # noqa: F401 - the fixture slurm_kernels
+    squeue_state,
+)
+
+pytestmark = pytest.mark.cluster
+
+BOB = ["runuser", "-u", "bob", "--"]
+
+
+async def test_a_kernel_runs_on_a_compute_node_as_the_user(
+    slurm_kernels: SlurmKernels, cluster: dict[str, Any]
+) -> None:
+    manager, client = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+
+    result = await run_code(
+        client,
+        "import os, pwd, socket\n"
+        "print(socket.gethostname(), os.readlink('/proc/self/ns/net'),"
+        " pwd.getpwuid(os.getuid()).pw_name)",
+    )
+
+    hostname, network_namespace, user = result["stdout"].split()
+    assert hostname in cluster["nodes"]
+    assert hostname == provisioner.node
+    assert network_namespace != str(Path("/proc/self/ns/net").readlink())
+    assert user == "alice"
+    assert manager.ip == cluster["nodes"][hostname]  # ZMQ straight to the node
+    assert provisioner.job_id is not None
+    assert squeue_state(provisioner.job_id) == "RUNNING"
+
+
+async def test_interrupt_and_restart_stay_in_the_job_and_shutdown_ends_it(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, client = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    job_id = provisioner.job_id
+    assert job_id is not None
+    await run_code(client, "x = 42")
+
+    # When a long computation is interrupted
+    sleeper = client.execute("import time; time.sleep(600)")
+    await asyncio.sleep(1.0)
+    await manager.interrupt_kernel()
+    reply = await client.get_shell_msg(timeout=10)
+
+    # Then it stops with KeyboardInterrupt, and the kernel lives on in the same job
+    assert reply["parent_header"]["msg_id"] == sleeper
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    assert await manager.is_alive()
+    assert (await run_code(client, "print(x)"))["stdout"] == "42\n"
+    assert provisioner.job_id == job_id
+
+    # When it is restarted: a new kernel process, in the same job, with a clean namespace
+    await manager.restart_kernel()
+    await client.wait_for_ready(timeout=60)
+    assert provisioner.job_id == job_id
+    assert squeue_state(job_id) == "RUNNING"
+    assert (await run_code(client, "print('x' in globals())"))["stdout"] == "False\n"
+
+    # When it is shut down, the job ends
+    await manager.shutdown_kernel()
+    await eventually(lambda: not active_in_queue(job_id), timeout=10)
+    assert squeue_state(job_id) in {"COMPLETED", ""}
+    assert not (HANDOFF_DIR / f"kernel-{job_id}.log").exists()  # a clean end keeps no log
+
+
+async def test_in_reverse_mode_kernel_traffic_rides_the_launchers_connection(
+    slurm_kernels: SlurmKernels, cluster: dict[str, Any]
+) -> None:
+    manager, client = await slurm_kernels.start({"kernel_connection": "reverse"})
+    provisioner = provisioner_of(manager)
+
+    # The kernel listens on its node's loopback, which this namespace cannot reach at all:
+    # every message below travelled inside the launcher's outgoing connection.
+    result = await run_code(
+        client,
+        "import json, socket\n"
+        "from ipykernel.connect import get_connection_file\n"
+        "info = json.load(open(get_connection_file()))\n"
+        "print(socket.gethostname(), info['ip'], info['shell_port'])",
+    )
+    hostname, kernel_ip, shell_port = result["stdout"].split()
+    assert kernel_ip == "127.0.0.1"
+    assert manager.ip == "127.0.0.1"  # the server's end of the relay
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((cluster["nodes"][hostname], int(shell_port)), timeout=2)
+
+    big = await run_code(client, "print('x' * 3_000_000)")
+    assert len(big["stdout"]) == 3_000_001
+
+    sleeper = client.execute("import time; time.sleep(600)")
+    await asyncio.sleep(1.0)
+    await manager.interrupt_kernel()
+    reply = await client.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == sleeper
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+
+    job_id = provisioner.job_id
+    await manager.restart_kernel()
+    await client.wait_for_ready(timeout=60)
+    assert provisioner.job_id == job_id
+    assert (await run_code(client, "print(6 * 7)"))["stdout"] == "42\n"
+
+
+async def test_a_restart_asking_for_other_resources_moves_to_a_new_job(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, _ = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    first_job = provisioner.job_id
+    assert first_job is not None
+
+    await manager.restart_kernel(resources={"cpus": 2})
+
+    new_job = provisioner.job_id
+    assert new_job not in {None, first_job}
+    assert _output(["squeue", "--noheader", f"--jobs={new_job}", "--format=%C"]) == "2"
+    await eventually(lambda: not active_in_queue(first_job), timeout=10)
+    # Another node, maybe: clients connect afresh, as jupyter_server's do when ports change.
+    client = manager.client()
+    client.start_channels()
+    slurm_kernels.clients.append(client)
+    await client.wait_for_ready(timeout=60)
+    assert (await run_code(client, "print(6 * 7)"))["stdout"] == "42\n"
+
+
+async def test_a_kernel_that_exits_by_itself_restarts_in_its_job(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, client = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    job_id = provisioner.job_id
+    assert job_id is not None
+
+    client.execute("import os; os._exit(3)")
+    await eventually(lambda: kernel_is_dead(manager), timeout=10)
+
+    assert provisioner.reason is not None
+    assert "exited with code 3" in provisioner.reason
+    assert "still running" in provisioner.reason
+    await manager.restart_kernel(now=True)
+    await client.wait_for_ready(timeout=60)
+    assert provisioner.job_id == job_id
+    assert (await run_code(client, "print(1 + 1)"))["stdout"] == "2\n"
+
+
+async def test_a_job_cancelled_outside_jupyter_reports_the_kernel_dead_with_the_reason(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, _ = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    job_id = provisioner.job_id
+    assert job_id is not None
+
+    subprocess.run([*ALICE, "scancel", job_id], check=True)
+
+    await eventually(lambda: kernel_is_dead(manager), timeout=15)
+    assert provisioner.reason is not None
+    assert "cancelled" in provisioner.reason
+    assert job_id in provisioner.reason
+    assert provisioner.job_status is not None
+    assert provisioner.job_status.state == "CANCELLED"
+    await manager.shutdown_kernel(now=True)
+
+
+async def test_a_provisioner_restored_from_its_info_polls_interrupts_and_ends_the_job(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, client = await slurm_kernels.start()
+    info = await provisioner_of(manager).get_provisioner_info()
+    job_id = info["job_id"]
+    # Another server process takes over from persisted state (no launcher connection).
+    restored = SlurmProvisioner(config=slurm_kernels.config())
+    await restored.load_provisioner_info(json.loads(json.dumps(info, default=str)))
+
+    assert restored.has_process
+    assert await restored.poll() is None
+    sleeper = client.execute("import time; time.sleep(600)")
+    await asyncio.sleep(1.0)
+    await restored.send_signal(signal.SIGINT)  # through Slurm to the launcher, to the kernel
+    reply = await client.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == sleeper
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+
+    await restored.cleanup()
+
+    await eventually(lambda: not active_in_queue(job_id), timeout=10)
+
+
+async def test_the_kernels_key_is_visible_to_no_other_user(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, _ = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    job_id = provisioner.job_id
+    assert job_id is not None
+    key = manager.session.key.decode()
+
+    seen_by_bob = [
+        _output([*BOB, "scontrol", "show", "job", "-d", job_id]),
+        _output([*BOB, "squeue", "--jobs", job_id, "--format=%all"]),
+        _output([*BOB, "sacct", "--jobs", job_id, "--long", "--parsable2"]),
+        _output([*BOB, "sacct", "--jobs", job_id, "--batch-script"]),
+        _output([*BOB, "sacct", "--jobs", job_id, "--env-vars"]),
+        _output([*BOB, "ps", "-eo", "args"]),  # every command line, the kernel's included
+    ]
+    # What Slurm stores (the batch script, the job's environment), even as admin.
+    stored = [
+        _output(["scontrol", "write", "batch_script", job_id, "-"]),
+        _output(["sacct", "--jobs", job_id, "--batch-script"]),
+        _output(["sacct", "--jobs", job_id, "--env-vars"]),
+    ]
+
+    assert job_id in seen_by_bob[0]
+    assert "jupyterlab_hpc.kernels.launcher" in stored[0]
+    for output in seen_by_bob + stored:
+        assert key not in output
+    # The secrets file was read once and removed.
+    assert not (HANDOFF_DIR / f"{provisioner.kernel_id}.json").exists()
+
+
+async def test_a_killed_server_leaves_no_job_past_the_grace_period(
+    slurm_kernels: SlurmKernels, tmp_path: Path
+) -> None:
+    config = slurm_kernels.config()["SlurmProvisioner"]
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER_THAT_STARTS_A_KERNEL, json.dumps(dict(config))],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        assert server.stdout is not None
+        job_id = server.stdout.readline().strip()
+        assert job_id.isdigit(), job_id
+        assert squeue_state(job_id) == "RUNNING"
+
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        killed_at = time.monotonic()
+
+        await eventually(lambda: not active_in_queue(job_id), timeout=GRACE_PERIOD + 10)
+        assert time.monotonic() - killed_at >= GRACE_PERIOD - 1  # the launcher did wait
+    finally:
+        server.kill()
+        server.wait()
+
+
+async def test_cancelling_a_queued_start_cancels_the_job(slurm_kernels: SlurmKernels) -> None:
+    manager = slurm_kernels.manager()
+    # debug allows 30 minutes: the job queues (a Partition... reason) and never starts.
+    start = asyncio.ensure_future(
+        manager.start_kernel(cwd="/tmp", resources={"partition": "debug", "time": "45"})
+    )
+    try:
+        await eventually(lambda: _queued(manager), timeout=15)
+        provisioner = provisioner_of(manager)
+        status = provisioner.job_status
+        assert status is not None
+        assert (status.reason or "").startswith("Partition")
+        assert status.reason_text
+        job_id = status.job_id
+    finally:
+        start.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await start
+
+    await eventually(lambda: not active_in_queue(job_id), timeout=10)
+    assert squeue_state(job_id) == "CANCELLED"
+    assert not (HANDOFF_DIR / f"{provisioner.kernel_id}.json").exists()
+
+
+async def test_bad_resources_are_refused_before_anything_is_submitted(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager = slurm_kernels.manager()
+
+    with pytest.raises(InvalidRequest, match="partition"):
+        await manager.start_kernel(resources={"partition": "debug;touch /tmp/pwned"})
+
+    assert _output(["squeue", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
+    assert _output(["sacct", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
+
+
+async def test_slurms_refusal_reaches_the_caller_in_its_own_words(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager = slurm_kernels.manager()
+
+    with pytest.raises(SlurmError, match="Invalid account"):
+        await manager.start_kernel(resources={"account": "no_such_account"})
+
+    assert _output(["squeue", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
+
+
+def _queued(manager: Any) -> bool:
+    provisioner = manager.provisioner
+    status = getattr(provisioner, "job_status", None)
+    return status is not None and status.pending
+
+
+def _output(argv: list[str]) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
+
+
+# A stand-in for a Jupyter server: starts a kernel, prints its job id, waits to be killed.
+_SERVER_THAT_STARTS_A_KERNEL = """
+import asyncio, json, sys
+from jupyter_client.manager import AsyncKernelManager
+from traitlets.config import Config
+from jupyterlab_hpc.tests.kernel_fixtures import KERNEL_NAME
+
+async def main():
+    config = Config({"SlurmProvisioner": json.loads(sys.argv[1])})
+    manager = AsyncKernelManager(kernel_name=KERNEL_NAME, config=config)
+    await manager.start_kernel(cwd="/tmp")
+    print(manager.provisioner.job_id, flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
