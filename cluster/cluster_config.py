@@ -114,6 +114,8 @@ ReturnToService=2
 # All nodes share this machine's CPUs and memory; trust the sizes below, not the hardware.
 SlurmdParameters=config_overrides
 SchedulerType=sched/backfill
+# Start a submitted batch job at once instead of batching submissions for up to 3 s.
+SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 # Without a default, a job without --mem would take all of a node's memory.

@@ -5,8 +5,6 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from jupyterlab_hpc.app import HPCExtension
-
 try:
     __version__ = version("jupyterlab-hpc")
 except PackageNotFoundError:  # a source checkout that was never installed
@@ -18,4 +16,8 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    # Imported here, not at the top: the kernel launcher on a compute node imports this package
+    # and must not pay for jupyter_server's import (about 1.4 s).
+    from jupyterlab_hpc.app import HPCExtension  # noqa: PLC0415
+
     return [{"module": "jupyterlab_hpc", "app": HPCExtension}]
