@@ -68,8 +68,8 @@ cluster-status:
 # ---------------------------------------------------------------------------- gates and tests
 .PHONY: lint
 lint: install
-	$(VENV)/bin/ruff check jupyterlab_hpc cluster
-	$(VENV)/bin/ruff format --check jupyterlab_hpc cluster
+	$(VENV)/bin/ruff check jupyterlab_hpc cluster benchmarks
+	$(VENV)/bin/ruff format --check jupyterlab_hpc cluster benchmarks
 	$(VENV)/bin/mypy
 	$(JLPM) lint:check
 

@@ -192,7 +192,7 @@ async def main(arguments: argparse.Namespace) -> None:
     )
     await bench.starts(arguments.runs)
     await bench.restarts_and_interrupts(arguments.runs)
-    print(report(bench, arguments))  # noqa: T201 - the benchmark's result
+    print(report(bench, arguments))
 
 
 def parse_arguments() -> argparse.Namespace:
