@@ -1,0 +1,51 @@
+"""The local cluster the tests rely on is real: nodes with their own hostnames and networks."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyterlab_hpc.tests.conftest import SubmitJob
+
+pytestmark = pytest.mark.cluster
+
+
+def test_every_configured_node_is_up(cluster: dict[str, Any]) -> None:
+    states = subprocess.run(
+        ["sinfo", "--noheader", "--Node", "--format=%N %t"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    state_by_node = dict(line.split() for line in states if line.strip())
+
+    assert len(cluster["nodes"]) >= 4
+    for node in cluster["nodes"]:
+        assert state_by_node[node].rstrip("*") in {"idle", "mix", "alloc", "resv"}, node
+
+
+def test_a_job_placed_on_n2_runs_there_in_its_own_network(
+    submit_job: SubmitJob, jp_root_dir: Path
+) -> None:
+    output = jp_root_dir / "where.txt"  # a folder alice owns
+    submit_job(
+        "alice",
+        "--nodelist=n2",
+        "--partition=debug",
+        f"--output={output}",
+        command="hostname; readlink /proc/self/ns/net",
+    )
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_lines(output)) < 2:
+        time.sleep(0.5)
+
+    hostname, network_namespace = _lines(output)
+    assert hostname == "n2"
+    assert network_namespace != str(Path("/proc/self/ns/net").readlink())
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
