@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from jupyterlab_hpc.slurm.cluster_info import scontrol_config_argv
 from jupyterlab_hpc.slurm.job_detail import sacct_job_argv, scontrol_job_argv
 from jupyterlab_hpc.slurm.partitions import scontrol_partitions_argv, sinfo_nodes_argv
 from jupyterlab_hpc.slurm.quotas import (
@@ -203,6 +204,7 @@ def capture_job_details(target: Path, work_dir: Path, submitted: list[str]) -> N
 def capture_cluster_views(target: Path) -> None:
     """Partitions, quotas and reservations while the JOB_SHAPES jobs run."""
     views = {
+        "scontrol_config.txt": [*ALICE, *scontrol_config_argv()],
         "scontrol_partitions.txt": [*ALICE, *scontrol_partitions_argv()],
         "sinfo_nodes.txt": [*ALICE, *sinfo_nodes_argv()],
         "scontrol_partitions_hidden.txt": scontrol_partitions_argv(include_hidden=True),

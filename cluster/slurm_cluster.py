@@ -10,6 +10,8 @@ before any virtualenv exists. See cluster/README.md.
     python3 cluster/slurm_cluster.py down [--purge]
     python3 cluster/slurm_cluster.py status
     python3 cluster/slurm_cluster.py env
+    python3 cluster/slurm_cluster.py stop-daemon slurmctld|slurmdbd|slurmd:nX
+    python3 cluster/slurm_cluster.py start-daemon slurmctld|slurmdbd|slurmd:nX
 """
 
 import argparse
@@ -22,6 +24,7 @@ import secrets
 import shlex
 import shutil
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import cluster_config as config
@@ -590,6 +593,93 @@ def print_nodes_and_partitions(layout, states):
         print(f"  {name:<9} {avail:<5} maxtime {limit:<11} {count} nodes {nodelist}")
 
 
+def daemon_name(text):
+    """``slurmctld``, ``slurmdbd`` or ``slurmd:nX`` as the daemon's PID file name."""
+    if text in {"slurmctld", "slurmdbd"}:
+        return text
+    kind, _, node = text.partition(":")
+    if kind == "slurmd" and node in (read_facts(Layout.from_env()) or {}).get("nodes", {}):
+        return f"slurmd-{node}"
+    message = "expected slurmctld, slurmdbd or slurmd:<node> (a node of the running cluster)"
+    raise argparse.ArgumentTypeError(message)
+
+
+def cmd_stop_daemon(args):
+    """Stop one daemon by its recorded PID (for fault tests); the rest keeps running."""
+    layout = Layout.from_env()
+    clock = StepClock("stop-daemon")
+    check_ours(layout)
+    name = args.daemon
+    pid = read_pid(layout.pidfile(name))
+    if not is_running(pid, daemon_comm(name)):
+        clock.log(f"{name} is not running; nothing to do")
+        return 0
+    stop_processes([(pid, daemon_comm(name))])
+    clock.log(f"stopped {name} ({pid}); `start-daemon` brings it back")
+    return 0
+
+
+def cmd_start_daemon(args):
+    """Start one daemon that `stop-daemon` (or a crash) stopped, and wait until it answers."""
+    layout = Layout.from_env()
+    clock = StepClock("start-daemon")
+    check_ours(layout)
+    name = args.daemon
+    if is_running(read_pid(layout.pidfile(name)), daemon_comm(name)):
+        clock.log(f"{name} is already running; nothing to do")
+        return 0
+    if name == "slurmctld":
+        slurmctld = start_slurmctld(layout, clock)
+        nodes = (read_facts(layout) or {}).get("nodes", [])
+
+        def nodes_registered():
+            # Until each slurmd has registered again, slurmctld reports its node as unknown.
+            states = node_states(layout)
+            return states is not None and all(
+                node_is_healthy(states.get(node, "unk")) for node in nodes
+            )
+
+        wait_until("nodes to register", nodes_registered, timeout=START_TIMEOUT, watch=[slurmctld])
+        clock.log(f"{len(nodes)} nodes registered again")
+    elif name == "slurmdbd":
+        start_slurmdbd(layout, clock)
+    else:
+        node = name.partition("-")[2]
+        started = datetime.now(timezone.utc).replace(microsecond=0)  # Slurm prints whole seconds
+        (slurmd,) = start_slurmds(layout, [node])
+
+        def node_healthy():
+            # A node that was stopped briefly may still look idle: wait for its registration.
+            registered = slurmd_start_time(layout, node)
+            states = node_states(layout)
+            return (
+                registered is not None
+                and registered >= started
+                and states is not None
+                and node_is_healthy(states.get(node, "down*"))
+            )
+
+        wait_until(f"node {node}", node_healthy, timeout=START_TIMEOUT, watch=[slurmd])
+        clock.log(f"slurmd on {node} up (pid {slurmd.process.pid})")
+    return 0
+
+
+def slurmd_start_time(layout, node):
+    """When the node's slurmd last registered with slurmctld (local time), or None."""
+    result = run(
+        ["scontrol", "--oneliner", "show", "node", node],
+        env=slurm_env(layout),
+        check=False,
+        timeout=10,
+    )
+    for field in result.stdout.split():
+        key, _, value = field.partition("=")
+        if key == "SlurmdStartTime":
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(value).astimezone()  # printed in local time
+    return None
+
+
 def cmd_env(_args):
     layout = Layout.from_env()
     for name, value in (
@@ -637,6 +727,13 @@ def parse_args(argv):
     status.set_defaults(func=cmd_status, needs_root=False)
     env = commands.add_parser("env", help="print export lines for the cluster's environment")
     env.set_defaults(func=cmd_env, needs_root=False)
+    for command, func, verb in (
+        ("stop-daemon", cmd_stop_daemon, "stop"),
+        ("start-daemon", cmd_start_daemon, "start (and wait until it answers)"),
+    ):
+        one = commands.add_parser(command, help=f"{verb} one daemon: for fault tests")
+        one.add_argument("daemon", type=daemon_name, help="slurmctld, slurmdbd or slurmd:nX")
+        one.set_defaults(func=func, needs_root=True)
     return parser.parse_args(argv)
 
 

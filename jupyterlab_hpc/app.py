@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float
+from traitlets import Enum, Float, Unicode
 
+from jupyterlab_hpc.handlers.cluster import (
+    AnnouncementsHandler,
+    PartitionsHandler,
+    QuotasHandler,
+    StatusHandler,
+)
 from jupyterlab_hpc.handlers.jobs import (
     JobActionHandler,
     JobHandler,
     JobOutputHandler,
     JobsHandler,
 )
+from jupyterlab_hpc.handlers.kernels import KernelHandler, KernelOptionsHandler, KernelsHandler
 from jupyterlab_hpc.handlers.openapi import OpenAPIHandler
+from jupyterlab_hpc.services.announcements import AnnouncementsService
 from jupyterlab_hpc.services.cache import SlurmCache
 from jupyterlab_hpc.services.jobs import JobsService
+from jupyterlab_hpc.services.kernels import RemoteKernels
+from jupyterlab_hpc.services.partitions import PartitionsService
+from jupyterlab_hpc.services.quotas import QuotasService
+from jupyterlab_hpc.services.status import StatusService
+from jupyterlab_hpc.services.user import UserService
+from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.commands import SlurmCommands
+from jupyterlab_hpc.slurm.restd import SlurmRestd
 
 _JOB = r"/hpc/jobs/(?P<job_id>[^/]+)"
 
@@ -26,7 +42,15 @@ class HPCExtension(ExtensionApp):
     """Slurm jobs, partitions, quotas and announcements for JupyterLab, under ``/hpc/``."""
 
     name = "jupyterlab_hpc"
-    classes: list[type[Any]] = [SlurmCommands]  # noqa: RUF012 - traitlets reads a plain list
+    classes: list[type[Any]] = [SlurmCommands, SlurmRestd, RemoteKernels]  # noqa: RUF012 - traitlets reads a plain list
+
+    backend = Enum(
+        ["commands", "slurmrestd"],
+        default_value="commands",
+        help="""How the server reaches Slurm. "commands": Slurm's own commands (squeue, sbatch ...)
+        as on any login node, configured with SlurmCommands.*. "slurmrestd": Slurm's REST API
+        with a JWT, configured with SlurmRestd.* (url, token or token_command, user_name).""",
+    ).tag(config=True)
 
     jobs_refresh = Float(
         5.0,
@@ -34,13 +58,73 @@ class HPCExtension(ExtensionApp):
         again. However many browser tabs poll, Slurm sees at most one query per interval.""",
     ).tag(config=True)
 
+    partitions_refresh = Float(
+        10.0,
+        help="""Seconds partitions and their node counts (scontrol show partition, sinfo) are
+        served from the cache before Slurm is asked again.""",
+    ).tag(config=True)
+
+    quotas_refresh = Float(
+        60.0,
+        help="""Seconds account limits and usage (scontrol show assoc_mgr, sacctmgr) are served
+        from the cache before Slurm is asked again.""",
+    ).tag(config=True)
+
+    status_refresh = Float(
+        300.0,
+        help="""Seconds the cluster's name, Slurm version and the user's accounts and groups are
+        served from the cache before Slurm is asked again.""",
+    ).tag(config=True)
+
+    announcements_refresh = Float(
+        60.0,
+        help="""Seconds the announcements directory and Slurm's reservations are served from
+        the cache before they are read again.""",
+    ).tag(config=True)
+
+    announcements_dir = Unicode(
+        "",
+        help="""Folder of admin announcements: one Markdown file (*.md) each, starting with
+        front matter between '---' lines: 'title: ...' (required), 'severity: info|warning|error',
+        'starts:' and 'ends:' (ISO 8601; without a zone the server's local time; when it is
+        shown), 'dismissible: true|false'. Files that cannot be used are logged and skipped.
+        Empty: no admin announcements.""",
+    ).tag(config=True)
+
+    maintenance_horizon_days = Float(
+        7.0,
+        help="""Slurm maintenance reservations (MAINT flag) are announced from this many days
+        before they start until they end.""",
+    ).tag(config=True)
+
     def initialize_settings(self) -> None:
-        backend = SlurmCommands(parent=self, log=self.log)
+        backend: SlurmBackend = (
+            SlurmRestd(parent=self, log=self.log)
+            if self.backend == "slurmrestd"
+            else SlurmCommands(parent=self, log=self.log)
+        )
         if self.serverapp is None:
             msg = "jupyterlab_hpc runs only as an extension of a Jupyter server"
             raise RuntimeError(msg)
         root_dir = Path(self.serverapp.root_dir)
-        self.jobs = JobsService(backend, SlurmCache(ttl=self.jobs_refresh), root_dir)
+        # One cache for every data kind, each kind with its own refresh interval.
+        cache = SlurmCache(ttl=self.jobs_refresh)
+        user = UserService(backend, cache, ttl=self.status_refresh)
+        self.jobs = JobsService(backend, cache, user, root_dir)
+        self.status = StatusService(backend, cache, user, ttl=self.status_refresh)
+        self.partitions = PartitionsService(backend, cache, user, ttl=self.partitions_refresh)
+        self.quotas = QuotasService(backend, cache, user, ttl=self.quotas_refresh)
+        self.announcements = AnnouncementsService(
+            backend,
+            cache,
+            directory=Path(self.announcements_dir) if self.announcements_dir else None,
+            horizon=timedelta(days=self.maintenance_horizon_days),
+            ttl=self.announcements_refresh,
+            log=self.log,
+        )
+        self.kernels = RemoteKernels(
+            self.partitions, user, self.serverapp, parent=self, log=self.log
+        )
         self.log.info("jupyterlab_hpc: Slurm backend %s", backend.name)
 
     def initialize_handlers(self) -> None:
@@ -52,5 +136,24 @@ class HPCExtension(ExtensionApp):
                 (rf"{_JOB}/(?P<action>hold|release|requeue)", JobActionHandler, jobs),
                 (_JOB, JobHandler, jobs),
                 (r"/hpc/openapi.json", OpenAPIHandler),
+                (r"/hpc/status", StatusHandler, {"status": self.status}),
+                (r"/hpc/partitions", PartitionsHandler, {"partitions": self.partitions}),
+                (r"/hpc/quotas", QuotasHandler, {"quotas": self.quotas}),
+                (
+                    r"/hpc/announcements",
+                    AnnouncementsHandler,
+                    {"announcements": self.announcements},
+                ),
+                (r"/hpc/kernels/options", KernelOptionsHandler, {"kernels": self.kernels}),
+                (r"/hpc/kernels", KernelsHandler, {"kernels": self.kernels}),
+                (r"/hpc/kernels/(?P<kernel_id>[^/]+)", KernelHandler, {"kernels": self.kernels}),
             ]
         )
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:  # noqa: ARG002
+        """Once the server runs: cancel the remote kernels a server that died left behind."""
+        await self.kernels.reap_predecessors()
+
+    async def stop_extension(self) -> None:
+        """Queued remote kernels are not the kernel manager's yet: cancel them ourselves."""
+        await self.kernels.close()

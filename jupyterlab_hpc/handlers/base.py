@@ -1,9 +1,12 @@
-"""What every jupyterlab-hpc handler shares: authorization resource and Slurm error mapping."""
+"""What every jupyterlab-hpc handler shares: authorization resource, Slurm error mapping, ETags."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
@@ -43,6 +46,22 @@ class HPCHandler(APIHandler):
         except SlurmError as error:
             status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
             raise web.HTTPError(status, str(error)) from error
+
+    def finish_with_etag(self, payload: dict[str, Any]) -> None:
+        """Finish a GET with ``payload``, or with a bodiless 304 if the client has it already.
+
+        The tag covers the data, not ``updated``: a listing read again from Slurm that did not
+        change keeps its tag, so an unchanged poll costs a 304.
+        """
+        data = {key: value for key, value in payload.items() if key != "updated"}
+        digest = hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=16)
+        # Set before finish(): tornado then leaves the tag (and the 304 check) to us.
+        self.set_header("Etag", f'"{digest.hexdigest()}"')
+        if self.check_etag_header():
+            self.set_status(304)
+            self.finish()
+        else:
+            self.finish(payload)
 
     def query_choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         """A query argument that must be one of ``choices``; anything else is a 400."""

@@ -26,7 +26,9 @@ class JobsHandler(HPCHandler):
         with self.slurm_errors():
             only = self._filter()
             listing = await self.jobs.list_jobs(mine=scope == "mine", only=only)
-        self.finish({"jobs": [job.to_json() for job in listing.value], "updated": listing.updated})
+        self.finish_with_etag(
+            {"jobs": [job.to_json() for job in listing.value], "updated": listing.updated}
+        )
 
     @web.authenticated
     @authorized
@@ -61,8 +63,8 @@ class JobHandler(HPCHandler):
     @authorized
     async def get(self, job_id: str) -> None:
         with self.slurm_errors():
-            job = await self.jobs.get_job(job_id)
-        self.finish(job.to_json())
+            detail = await self.jobs.get_job_detail(job_id)
+        self.finish(detail.to_json())
 
     @web.authenticated
     @authorized

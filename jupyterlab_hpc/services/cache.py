@@ -33,7 +33,8 @@ class _Entry:
 
 @dataclass
 class SlurmCache:
-    """Values by key, each kept ``ttl`` seconds; failures kept for an exponential back-off."""
+    """Values by key, each kept ``ttl`` seconds (or its own, per ``get``); failures kept for
+    an exponential back-off."""
 
     ttl: float
     max_backoff: float = 30.0
@@ -42,7 +43,11 @@ class SlurmCache:
     _inflight: dict[Hashable, asyncio.Future[Fresh[Any]]] = field(default_factory=dict)
     slurm_calls: int = 0  # how often Slurm was really asked; the load benchmark reads it
 
-    async def get(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> Fresh[T]:
+    async def get(
+        self, key: Hashable, fetch: Callable[[], Awaitable[T]], *, ttl: float | None = None
+    ) -> Fresh[T]:
+        """The value under ``key``, fetched when it is older than ``ttl`` (default: the cache's)."""
+        ttl = self.ttl if ttl is None else ttl
         entry = self._entries.get(key)
         if entry is not None and self.clock() < entry.expires:
             if isinstance(entry.outcome, Exception):
@@ -56,13 +61,13 @@ class SlurmCache:
             fresh = Fresh(await self._fetch(fetch), _now())
         except Exception as error:
             failures = (entry.failures if entry else 0) + 1
-            backoff = min(self.ttl * 2 ** (failures - 1), self.max_backoff)
+            backoff = min(ttl * 2 ** (failures - 1), self.max_backoff)
             self._entries[key] = _Entry(self.clock() + backoff, error, failures)
             future.set_exception(error)
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         else:
-            self._entries[key] = _Entry(self.clock() + self.ttl, fresh)
+            self._entries[key] = _Entry(self.clock() + ttl, fresh)
             future.set_result(fresh)
             return fresh
         finally:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyterlab_hpc.services.cache import Fresh, SlurmCache
+from jupyterlab_hpc.services.user import UserService
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction, SlurmBackend
 from jupyterlab_hpc.slurm.errors import (
@@ -14,12 +15,9 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmNotFound,
     SlurmPermissionDenied,
 )
-from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.job_detail import JobDetail
+from jupyterlab_hpc.slurm.models import FINISHED_STATES, Job
 
-_FINISHED = frozenset(
-    {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
-     "DEADLINE", "OUT_OF_MEMORY"}
-)  # fmt: skip
 # Maximum bytes of job output one request returns.
 MAX_OUTPUT_CHUNK = 1024 * 1024
 
@@ -54,16 +52,13 @@ class OutputChunk:
 class JobsService:
     """Reads and changes jobs through the backend, behind the shared cache."""
 
-    def __init__(self, backend: SlurmBackend, cache: SlurmCache, root_dir: Path) -> None:
+    def __init__(
+        self, backend: SlurmBackend, cache: SlurmCache, user: UserService, root_dir: Path
+    ) -> None:
         self.backend = backend
         self.cache = cache
+        self.user = user
         self.root_dir = root_dir.resolve()
-        self._user: str | None = None
-
-    async def user(self) -> str:
-        if self._user is None:
-            self._user = await self.backend.whoami()
-        return self._user
 
     async def list_jobs(self, *, mine: bool, only: JobFilter = JobFilter()) -> Fresh[list[Job]]:
         listing = await self.cache.get(("jobs", mine), lambda: self.backend.list_jobs(mine=mine))
@@ -72,10 +67,14 @@ class JobsService:
     async def get_job(self, job_id: str) -> Job:
         return await self.backend.get_job(validation.job_id(job_id))
 
+    async def get_job_detail(self, job_id: str) -> JobDetail:
+        """Not cached: asked for one job at a time, when the user opens it."""
+        return await self.backend.get_job_detail(validation.job_id(job_id))
+
     async def act(self, job_id: str, action: JobAction) -> None:
         """Cancel/hold/release/requeue: Slurm decides who may; we refuse what it would ignore."""
         job = await self.get_job(job_id)
-        if job.state in _FINISHED:
+        if job.state in FINISHED_STATES:
             msg = f"Job {job_id} has already finished ({job.state})"
             raise SlurmConflict(msg)
         await self.backend.act_on_job(job.id, action)
@@ -94,7 +93,7 @@ class JobsService:
     async def read_output(self, job_id: str, stream: str, offset: int, limit: int) -> OutputChunk:
         """Up to ``limit`` bytes of one of the user's own jobs' stdout/stderr from ``offset``."""
         job = await self.get_job(job_id)
-        if job.user != await self.user():
+        if job.user != await self.user.name():
             msg = f"Job {job_id} belongs to {job.user}: only your own jobs' output can be read"
             raise SlurmPermissionDenied(msg)
         path_text = job.stdout if stream == "stdout" else job.stderr

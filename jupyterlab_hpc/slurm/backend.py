@@ -1,10 +1,19 @@
-"""The interface every way of reaching Slurm (commands, slurmrestd) implements."""
+"""The interface every way of reaching Slurm (commands, slurmrestd) implements.
+
+Every method raises a SlurmError subclass (jupyterlab_hpc.slurm.errors) on failure:
+SlurmUnavailable when the daemon that holds the data cannot be reached, SlurmTimeout when it
+did not answer in time, and the others as documented per method.
+"""
 
 from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.job_detail import JobDetail
+from jupyterlab_hpc.slurm.models import ClusterInfo, Job, UserAccess
+from jupyterlab_hpc.slurm.partitions import Partition
+from jupyterlab_hpc.slurm.quotas import AccountQuota
+from jupyterlab_hpc.slurm.reservations import Reservation
 
 JobAction = Literal["cancel", "hold", "release", "requeue"]
 
@@ -18,12 +27,24 @@ class SlurmBackend(Protocol):
         """The user name Slurm sees for this server's requests."""
         ...
 
+    async def cluster_info(self) -> ClusterInfo:
+        """Cluster name and slurmctld's Slurm version; SlurmUnavailable if slurmctld is down."""
+        ...
+
+    async def user_access(self, user: str) -> UserAccess:
+        """``user``'s accounts (from slurmctld: works while slurmdbd is down) and Unix groups."""
+        ...
+
     async def list_jobs(self, *, mine: bool) -> list[Job]:
         """The jobs in Slurm's queue: the calling user's only when ``mine``, else everyone's."""
         ...
 
     async def get_job(self, job_id: str) -> Job:
-        """One job still known to slurmctld; SlurmNotFound otherwise."""
+        """One job still known to slurmctld, output paths as slurmd writes them; SlurmNotFound."""
+        ...
+
+    async def get_job_detail(self, job_id: str) -> JobDetail:
+        """The job with estimated start, command, efficiency if finished (sacct); SlurmNotFound."""
         ...
 
     async def act_on_job(self, job_id: str, action: JobAction) -> None:
@@ -32,4 +53,17 @@ class SlurmBackend(Protocol):
 
     async def submit(self, script: str, work_dir: str) -> str:
         """Submit the batch script at absolute path ``script`` to run in ``work_dir``; its id."""
+        ...
+
+    async def list_partitions(self) -> list[Partition]:
+        """The partitions the caller can see, with node, CPU and GPU counts and access lists."""
+        ...
+
+    async def list_quotas(self, user: str) -> list[AccountQuota]:
+        """Per account of ``user``: enforced limits, live usage, fairshare; SlurmUnavailable
+        when slurmdbd (or slurmctld) is down."""
+        ...
+
+    async def list_reservations(self) -> list[Reservation]:
+        """Every reservation slurmctld has (maintenance ones have ``is_maintenance``)."""
         ...

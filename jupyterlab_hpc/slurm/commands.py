@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 from traitlets import Float, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
-from jupyterlab_hpc.slurm.errors import SlurmNotFound
-from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.cluster_info import parse_cluster_info, scontrol_config_argv
+from jupyterlab_hpc.slurm.errors import SlurmError, SlurmNotFound, SlurmUnavailable
+from jupyterlab_hpc.slurm.job_detail import (
+    JobDetail,
+    parse_sacct_jobs,
+    parse_scontrol_jobs,
+    sacct_job_argv,
+    scontrol_job_argv,
+)
+from jupyterlab_hpc.slurm.models import FINISHED_STATES, ClusterInfo, Job, UserAccess
+from jupyterlab_hpc.slurm.partitions import (
+    Partition,
+    parse_partitions,
+    scontrol_partitions_argv,
+    sinfo_nodes_argv,
+)
+from jupyterlab_hpc.slurm.quotas import (
+    AccountQuota,
+    assoc_mgr_argv,
+    parse_default_account,
+    parse_quotas,
+    sacctmgr_default_account_argv,
+)
+from jupyterlab_hpc.slurm.reservations import (
+    Reservation,
+    parse_reservations,
+    scontrol_reservations_argv,
+)
 from jupyterlab_hpc.slurm.runner import CommandRunner
 from jupyterlab_hpc.slurm.squeue import parse_jobs, squeue_argv
 
@@ -45,15 +75,48 @@ class SlurmCommands(LoggingConfigurable):
         """The user Slurm sees: whoever the (prefixed) commands run as."""
         return (await self.runner.run(["id", "-un"])).strip()
 
+    async def cluster_info(self) -> ClusterInfo:
+        info = parse_cluster_info(await self.runner.run(scontrol_config_argv()))
+        if info is None:
+            msg = "scontrol show config did not name the cluster and its Slurm version"
+            raise SlurmError(msg)
+        return info
+
+    async def user_access(self, user: str) -> UserAccess:
+        """Accounts from slurmctld's association manager; groups as the login node sees them."""
+        associations, groups = await asyncio.gather(
+            self.runner.run(assoc_mgr_argv(user)),
+            self.runner.run(["id", "-Gn", validation.slurm_name(user, "user")]),
+        )
+        quotas = parse_quotas(associations, user)
+        return UserAccess(
+            user=user,
+            default_account=next((quota.account for quota in quotas if quota.default), None),
+            accounts=tuple(quota.account for quota in quotas),
+            groups=tuple(groups.split()),
+        )
+
     async def list_jobs(self, *, mine: bool) -> list[Job]:
         return parse_jobs(await self.runner.run(squeue_argv(mine=mine)))
 
     async def get_job(self, job_id: str) -> Job:
-        jobs = parse_jobs(await self.runner.run(squeue_argv(job_id=job_id)))
-        if not jobs:
-            msg = f"No job {job_id} in Slurm's queue"
-            raise SlurmNotFound(msg)
-        return jobs[0]
+        # scontrol rather than squeue: 22.05's squeue prints output paths unexpanded.
+        return (await self._controller_job(job_id)).job
+
+    async def get_job_detail(self, job_id: str) -> JobDetail:
+        """scontrol while slurmctld knows the job; sacct for what it forgot and for efficiency."""
+        try:
+            detail = await self._controller_job(job_id)
+        except SlurmNotFound:
+            return await self._accounted_job(job_id)
+        if detail.job.state not in FINISHED_STATES:
+            return detail
+        try:
+            accounted = await self._accounted_job(job_id)
+        except (SlurmNotFound, SlurmUnavailable):
+            # Not yet recorded, or slurmdbd is down: the job is still worth showing.
+            return detail
+        return replace(detail, efficiency=accounted.efficiency)
 
     async def act_on_job(self, job_id: str, action: JobAction) -> None:
         await self.runner.run([*_ACTION_ARGV[action], job_id])
@@ -62,3 +125,44 @@ class SlurmCommands(LoggingConfigurable):
         """sbatch ``script`` to run in ``work_dir``; the new job's id."""
         output = await self.runner.run(["sbatch", "--parsable", f"--chdir={work_dir}", script])
         return output.strip().split(";", 1)[0]
+
+    async def list_partitions(self) -> list[Partition]:
+        partitions, nodes = await asyncio.gather(
+            self.runner.run(scontrol_partitions_argv()), self.runner.run(sinfo_nodes_argv())
+        )
+        return parse_partitions(partitions, nodes)
+
+    async def list_quotas(self, user: str) -> list[AccountQuota]:
+        """Limits and usage as slurmctld enforces them; the default account as slurmdbd has it.
+
+        sacctmgr fails while slurmdbd is down, and so do the quotas: limits an admin changes
+        then never reach slurmctld, so what it enforces may no longer be what is agreed.
+        """
+        associations, users = await asyncio.gather(
+            self.runner.run(assoc_mgr_argv(user)),
+            self.runner.run(sacctmgr_default_account_argv(user)),
+        )
+        default = parse_default_account(users)
+        return [
+            replace(quota, default=quota.account == default) if default else quota
+            for quota in parse_quotas(associations, user)
+        ]
+
+    async def list_reservations(self) -> list[Reservation]:
+        return parse_reservations(await self.runner.run(scontrol_reservations_argv()))
+
+    async def _controller_job(self, job_id: str) -> JobDetail:
+        details = parse_scontrol_jobs(await self.runner.run(scontrol_job_argv(job_id)))
+        return _the_job(details, job_id, "in Slurm's queue")
+
+    async def _accounted_job(self, job_id: str) -> JobDetail:
+        details = parse_sacct_jobs(await self.runner.run(sacct_job_argv(job_id)))
+        return _the_job(details, job_id, "known to Slurm")
+
+
+def _the_job(details: list[JobDetail], job_id: str, where: str) -> JobDetail:
+    """The record of ``job_id`` among an array's tasks (or the first); SlurmNotFound if none."""
+    if not details:
+        msg = f"No job {job_id} {where}"
+        raise SlurmNotFound(msg)
+    return next((detail for detail in details if detail.job.id == job_id), details[0])

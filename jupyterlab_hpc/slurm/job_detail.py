@@ -23,7 +23,7 @@ from jupyterlab_hpc.slurm.fields import (
     tres_items,
     utc_time,
 )
-from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
 from jupyterlab_hpc.slurm.scontrol_text import parse_records, split_name_id
 
@@ -74,22 +74,6 @@ _SACCT_FIELDS = (
     ("tasks", "NTasks"),
 )
 SACCT_FORMAT = ",".join(field for _, field in _SACCT_FIELDS)
-
-# States in which start/end times are facts rather than Slurm's projections.
-_FINISHED = frozenset(
-    {
-        "COMPLETED",
-        "CANCELLED",
-        "FAILED",
-        "TIMEOUT",
-        "NODE_FAIL",
-        "PREEMPTED",
-        "OUT_OF_MEMORY",
-        "BOOT_FAIL",
-        "DEADLINE",
-    }
-)
-_STARTED = _FINISHED | {"RUNNING", "COMPLETING", "SUSPENDED"}
 
 # Output file patterns scontrol leaves to slurmd (22.05 expands %A %a %j %u %x itself).
 _PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
@@ -239,8 +223,8 @@ def _scontrol_job(record: dict[str, str]) -> JobDetail:
         reason=reason,
         reason_text=reason_text(reason) if pending else None,
         submit_time=utc_time(record.get("SubmitTime", "")),
-        start_time=utc_time(record.get("StartTime", "")) if state in _STARTED else None,
-        end_time=utc_time(record.get("EndTime", "")) if state in _FINISHED else None,
+        start_time=utc_time(record.get("StartTime", "")) if state in STARTED_STATES else None,
+        end_time=utc_time(record.get("EndTime", "")) if state in FINISHED_STATES else None,
         time_limit=duration_seconds(record.get("TimeLimit", "")),
         elapsed=duration_seconds(record.get("RunTime", "")),
         nodes=None if pending else text_or_none(record.get("NodeList", "")),
@@ -253,7 +237,7 @@ def _scontrol_job(record: dict[str, str]) -> JobDetail:
         stderr=output_path("StdErr"),
         array_job_id=array_job_id if array_task_id else None,
         array_task_id=array_task_id,
-        exit_code=record.get("ExitCode") if state in _FINISHED else None,
+        exit_code=record.get("ExitCode") if state in FINISHED_STATES else None,
     )
     return JobDetail(
         job=job,
@@ -299,8 +283,8 @@ def _sacct_job(raw: dict[str, str], steps: list[dict[str, str]]) -> JobDetail:
         reason=reason,
         reason_text=reason_text(reason) if pending else None,
         submit_time=utc_time(raw["submit_time"]),
-        start_time=utc_time(raw["start_time"]) if state in _STARTED else None,
-        end_time=utc_time(raw["end_time"]) if state in _FINISHED else None,
+        start_time=utc_time(raw["start_time"]) if state in STARTED_STATES else None,
+        end_time=utc_time(raw["end_time"]) if state in FINISHED_STATES else None,
         time_limit=minutes * 60 if minutes is not None else None,
         elapsed=int_or_none(raw["elapsed_seconds"]),
         nodes=None if pending else text_or_none(raw["nodes"]),
@@ -313,9 +297,9 @@ def _sacct_job(raw: dict[str, str], steps: list[dict[str, str]]) -> JobDetail:
         stderr=None,
         array_job_id=array_job_id if array_task_id else None,
         array_task_id=array_task_id or None,
-        exit_code=raw["exit_code"] if state in _FINISHED else None,
+        exit_code=raw["exit_code"] if state in FINISHED_STATES else None,
     )
-    efficiency = _efficiency(raw, steps, allocated_mb) if state in _FINISHED else None
+    efficiency = _efficiency(raw, steps, allocated_mb) if state in FINISHED_STATES else None
     return JobDetail(job=job, estimated_start=None, efficiency=efficiency, command=None)
 
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+# Job states a job does not leave by itself: it ended (unless requeued).
+FINISHED_STATES = frozenset(
+    {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
+     "BOOT_FAIL", "DEADLINE"}
+)  # fmt: skip
+# States in which a job's start time is a fact rather than Slurm's projection.
+STARTED_STATES = FINISHED_STATES | {"RUNNING", "COMPLETING", "SUSPENDED"}
+
 
 @dataclass(frozen=True)
 class Job:
@@ -38,3 +46,21 @@ class Job:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """The cluster slurmctld manages and the Slurm release it runs."""
+
+    cluster: str
+    slurm_version: str
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """What a user may submit with: Slurm accounts (the default among them) and Unix groups."""
+
+    user: str
+    default_account: str | None
+    accounts: tuple[str, ...]
+    groups: tuple[str, ...]

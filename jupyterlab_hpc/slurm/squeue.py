@@ -16,7 +16,7 @@ from jupyterlab_hpc.slurm.fields import (
     tres_items,
     utc_time,
 )
-from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
 
 # A character no job name, path or account can contain in practice; squeue copies it as is.
@@ -51,32 +51,11 @@ _FIELDS = (
 # Without a size squeue prints each value whole, then the suffix: our separator.
 FORMAT = ",".join(f"{field}:{SEPARATOR}" for _, field in _FIELDS)
 
-# States in which start/end times are facts rather than Slurm's projections.
-_STARTED = {
-    "RUNNING",
-    "COMPLETING",
-    "COMPLETED",
-    "CANCELLED",
-    "FAILED",
-    "TIMEOUT",
-    "NODE_FAIL",
-    "PREEMPTED",
-    "OUT_OF_MEMORY",
-    "SUSPENDED",
-    "BOOT_FAIL",
-    "DEADLINE",
-}
-_FINISHED = _STARTED - {"RUNNING", "COMPLETING", "SUSPENDED"}
 
-
-def squeue_argv(*, mine: bool = False, job_id: str | None = None) -> list[str]:
-    """squeue for the caller's jobs (``mine``), one job (``job_id``), or the whole queue."""
+def squeue_argv(*, mine: bool = False) -> list[str]:
+    """squeue for the caller's jobs (``mine``) or the whole queue."""
     argv = ["squeue", "--noheader", "--Format", FORMAT]
-    if mine:
-        argv.append("--me")
-    if job_id is not None:
-        argv += [f"--jobs={job_id}", "--states=all"]  # finished jobs too, while slurmctld has them
-    return argv
+    return [*argv, "--me"] if mine else argv
 
 
 def parse_jobs(output: str) -> list[Job]:
@@ -107,8 +86,8 @@ def _job(raw: dict[str, str]) -> Job:
         reason=reason,
         reason_text=reason_text(reason) if pending else None,
         submit_time=utc_time(raw["submit_time"]),
-        start_time=utc_time(raw["start_time"]) if state in _STARTED else None,
-        end_time=utc_time(raw["end_time"]) if state in _FINISHED else None,
+        start_time=utc_time(raw["start_time"]) if state in STARTED_STATES else None,
+        end_time=utc_time(raw["end_time"]) if state in FINISHED_STATES else None,
         time_limit=duration_seconds(raw["time_limit"]),
         elapsed=duration_seconds(raw["elapsed"]),
         nodes=None if pending else text_or_none(raw["nodes"]),

@@ -113,3 +113,16 @@ async def test_invalidate_forces_the_next_request_to_ask_slurm() -> None:
     await cache.get("jobs", source)
 
     assert source.calls == 2
+
+
+async def test_each_data_kind_keeps_its_own_refresh_interval() -> None:
+    clock, jobs, quotas = FakeClock(), CountingSource(), CountingSource()
+    cache = SlurmCache(ttl=5, clock=clock)
+
+    await cache.get("jobs", jobs)
+    await cache.get("quotas", quotas, ttl=60)
+    clock.now += 10
+    await cache.get("jobs", jobs)
+    await cache.get("quotas", quotas, ttl=60)
+
+    assert (jobs.calls, quotas.calls) == (2, 1)

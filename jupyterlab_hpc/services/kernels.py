@@ -1,0 +1,504 @@
+"""Remote kernels started through ``/hpc/kernels``: a kernelspec's kernel in a Slurm job.
+
+Each one is an ordinary kernel of jupyter_server's own kernel manager (its id is a Jupyter
+kernel id a notebook session can switch to), whose provisioner is a ``SlurmProvisioner`` with
+the requested resources, whatever provisioner the kernelspec names (local or Slurm).
+The kernel manager offers no per-start choice of provisioner, so the service wraps its
+``kernel_manager_factory`` (a public trait): while one of our starts runs, a context
+variable of that start's task hands the new KernelManager its provisioner. Other starts,
+in other tasks, see no change.
+
+No timeout bounds the queue wait: jupyter_server's ``start_kernel``, KernelManager's start
+and the provisioner's ``launch_kernel`` have none (``kernel_info_timeout`` applies to
+restarts and websockets, after the job runs; ``shutdown_wait_time`` only to shutdowns), and
+the start runs in a background task, so no request waits for it either. A queued start is
+given up by cancelling that task: the provisioner then cancels the job.
+
+Jupyter's auto-restart is off for these kernels: after a time limit or a node failure it
+would submit a new job unasked. Instead a watcher reports the kernel ``ended`` with the
+provisioner's reason and shuts it down (the frontend moves the notebook back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from jupyter_client.kernelspec import KernelSpec, NoSuchKernel
+from jupyter_core.utils import ensure_async
+from traitlets import Dict, Float, Int, List, Unicode
+from traitlets.config import LoggingConfigurable
+
+from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
+from jupyterlab_hpc.kernels.slurm_job import JobStatus
+from jupyterlab_hpc.services.kernel_records import KernelRecord, KernelRecords, this_server
+from jupyterlab_hpc.services.kernel_resources import (
+    ResourceLimits,
+    check_against_slurm,
+    parse_resources,
+    to_job_resources,
+)
+from jupyterlab_hpc.services.partitions import PartitionsService
+from jupyterlab_hpc.services.user import UserService
+from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmNotFound
+from jupyterlab_hpc.slurm.models import UserAccess
+
+KernelState = Literal["queued", "starting", "ready", "ended", "failed"]
+PROGRESS_SCHEMA_ID = "https://jupyterlab-hpc.readthedocs.io/events/kernel-progress"
+PROGRESS_SCHEMA = Path(__file__).parents[1] / "events" / "kernel_progress.yaml"
+_FINAL: frozenset[KernelState] = frozenset({"ended", "failed"})
+_PLAIN_PROVISIONERS = {None, "local-provisioner", PROVISIONER_NAME}
+
+# Set inside the task of one of our starts: gives the KernelManager built for it its provisioner.
+_ATTACH_PROVISIONER: ContextVar[Callable[[Any], None] | None] = ContextVar(
+    "jupyterlab_hpc_attach_provisioner", default=None
+)
+
+
+@dataclass
+class RemoteKernel:
+    """One kernel this server started (or found left by its predecessor)."""
+
+    id: str
+    kernel_name: str
+    resources: dict[str, Any]
+    state: KernelState = "queued"
+    reason: str | None = None  # why it ended or failed
+    job_id: str | None = None
+    status: JobStatus | None = None
+    provisioner: SlurmProvisioner | None = None
+    task: asyncio.Task[None] | None = None
+    walltime_warned: bool = False
+
+    @property
+    def queue_words(self) -> str | None:
+        status = self.status
+        return (status.reason_text or status.reason) if status and status.pending else None
+
+    @property
+    def time_left(self) -> int | None:
+        if self.state not in {"starting", "ready"} or self.status is None:
+            return None
+        return _seconds_until(self.status.end_time)
+
+    def to_json(self) -> dict[str, Any]:
+        status = self.status
+        pending = status is not None and status.pending
+        running = status is not None and not status.pending
+        return {
+            "id": self.id,
+            "kernel_name": self.kernel_name,
+            "job_id": self.job_id,
+            "state": self.state,
+            "reason": self.queue_words if self.state == "queued" else self.reason,
+            "node": status.node if status and running else None,
+            "started": status.start_time if status and running else None,
+            "estimated_start": status.start_time if status and pending else None,
+            "time_left": self.time_left,
+            "resources": self.resources,
+        }
+
+
+class RemoteKernels(LoggingConfigurable):
+    """Starts, lists and stops kernels in Slurm jobs; reports their progress as events."""
+
+    presets = List(
+        Dict(),
+        default_value=[],
+        help="""Resource presets the "Restart Kernel on Cluster" dialog offers, each
+        {"name": "small", "title": "1 CPU, 1 hour", "resources": {"partition": "compute",
+        "cpus": 1, "time": 3600}} (time in seconds). Presets with bad resources are logged
+        and left out.""",
+    ).tag(config=True)
+
+    default_resources = Dict(
+        default_value={},
+        help="""Resources the dialog starts from (same keys as a preset's resources); the
+        user's last choice overrides them in the browser.""",
+    ).tag(config=True)
+
+    allowed_partitions = List(
+        Unicode(),
+        default_value=[],
+        help="""Partitions remote kernels may use; empty: every partition Slurm lets the
+        user submit to.""",
+    ).tag(config=True)
+
+    max_time = Int(
+        None,
+        allow_none=True,
+        help="Longest time limit (seconds) a remote kernel may ask for; None: Slurm's limits.",
+    ).tag(config=True)
+
+    max_cpus = Int(None, allow_none=True, help="Most CPUs a remote kernel may ask for.").tag(
+        config=True
+    )
+
+    max_memory_mb = Int(
+        None, allow_none=True, help="Most memory (MB) a remote kernel may ask for."
+    ).tag(config=True)
+
+    max_gpus = Int(None, allow_none=True, help="Most GPUs a remote kernel may ask for.").tag(
+        config=True
+    )
+
+    watch_interval = Float(
+        2.0,
+        help="""Seconds between checks of a ready remote kernel (alive, walltime warning).
+        While the launcher reports the kernel running, a check asks Slurm nothing.""",
+    ).tag(config=True)
+
+    state_dir = Unicode(
+        "",
+        help="""Directory of the records that let a restarted server find the remote kernels
+        of its predecessor (their jobs are then cancelled). Empty: jupyterlab-hpc-kernels in
+        Jupyter's runtime directory. Private to the user (0700).""",
+    ).tag(config=True)
+
+    def __init__(
+        self, partitions: PartitionsService, user: UserService, serverapp: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.partitions = partitions
+        self.user = user
+        self.kernel_manager = serverapp.kernel_manager
+        self.contents_manager = serverapp.contents_manager
+        self.event_logger = serverapp.event_logger
+        self.event_logger.register_event_schema(PROGRESS_SCHEMA)
+        directory = Path(self.state_dir or Path(serverapp.runtime_dir) / "jupyterlab-hpc-kernels")
+        self.records = KernelRecords(directory)
+        self._server = this_server()
+        self._kernels: dict[str, RemoteKernel] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._valid_presets = [preset for preset in self.presets if self._preset_is_valid(preset)]
+        self._wrap_kernel_manager_factory()
+
+    # -- the REST operations ----------------------------------------------------------------
+
+    async def options(self) -> dict[str, Any]:
+        """What the dialog offers: presets, defaults, the user's partitions and accounts."""
+        partitions, access = await self._slurm_view()
+        return {
+            "presets": self._valid_presets,
+            "defaults": self.default_resources,
+            "partitions": partitions,
+            "accounts": list(access.accounts),
+            "default_account": access.default_account,
+            "limits": {
+                "max_time": self.max_time,
+                "max_cpus": self.max_cpus,
+                "max_memory_mb": self.max_memory_mb,
+                "max_gpus": self.max_gpus,
+            },
+        }
+
+    async def start(self, kernel_name: object, resources: object, path: object) -> RemoteKernel:
+        """Check the request (InvalidRequest: nothing is submitted), then start in the
+        background; the kernel is returned at once, queued."""
+        name = self._kernelspec_name(kernel_name)
+        checked = parse_resources(resources, self._limits())
+        partitions, access = await self._slurm_view()
+        check_against_slurm(checked, partitions, access.accounts)
+        kernel_dir = await self._kernel_dir(path)
+        kernel = RemoteKernel(id=str(uuid.uuid4()), kernel_name=name, resources=checked)
+        self._kernels[kernel.id] = kernel
+        kernel.task = asyncio.create_task(self._run(kernel, kernel_dir))
+        self._emit(kernel, "queued")
+        return kernel
+
+    def list_kernels(self) -> list[RemoteKernel]:
+        return list(self._kernels.values())
+
+    def get(self, kernel_id: str) -> RemoteKernel:
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None:
+            msg = f"No remote kernel {kernel_id} started by this server"
+            raise SlurmNotFound(msg)
+        return kernel
+
+    async def stop(self, kernel_id: str) -> None:
+        """Cancel a queued or starting kernel (its job is cancelled), shut a ready one down
+        (its job ends), or forget one that ended."""
+        kernel = self.get(kernel_id)
+        if kernel.state in _FINAL:
+            del self._kernels[kernel_id]
+            return
+        if kernel.state == "ready":
+            self._finish(kernel, "ended", "Shut down on request.")
+            await self._shut_down(kernel.id)
+        if kernel.task is not None:
+            kernel.task.cancel()
+            await asyncio.wait({kernel.task})
+
+    async def reap_predecessors(self) -> None:
+        """Cancel the jobs of remote kernels that a server which is gone left behind; they
+        are listed as ended, with the reason."""
+        for record in await asyncio.to_thread(self.records.left_by_gone_servers):
+            kernel = RemoteKernel(
+                id=record.kernel_id,
+                kernel_name=record.kernel_name,
+                resources=record.resources,
+                job_id=record.provisioner_info.get("job_id"),
+            )
+            self._kernels[kernel.id] = kernel
+            provisioner = SlurmProvisioner(parent=self.kernel_manager)
+            await provisioner.load_provisioner_info(record.provisioner_info)
+            await provisioner.cleanup()  # scancel, logging what Slurm refuses
+            job = f"its Slurm job {kernel.job_id} was cancelled" if kernel.job_id else "no job"
+            self._finish(kernel, "ended", f"The Jupyter server that started it stopped; {job}.")
+            self.log.info("Remote kernel %s of a stopped server: %s", kernel.id, kernel.reason)
+
+    async def close(self) -> None:
+        """At server shutdown: give up queued starts (their jobs are cancelled) and shut the
+        ready kernels down, so nothing of ours outlives the server."""
+        for kernel in self._kernels.values():
+            if kernel.state == "ready":
+                self._finish(kernel, "ended", "The Jupyter server stopped.")
+        ready = [kernel.id for kernel in self._kernels.values() if kernel.id in self.kernel_manager]
+        tasks = [kernel.task for kernel in self._kernels.values() if kernel.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, *map(self._shut_down, ready), return_exceptions=True)
+
+    # -- one kernel's life ------------------------------------------------------------------
+
+    async def _run(self, kernel: RemoteKernel, kernel_dir: str) -> None:
+        _ATTACH_PROVISIONER.set(functools.partial(self._attach, kernel))
+        try:
+            await self.kernel_manager.start_kernel(
+                kernel_id=kernel.id,
+                kernel_name=kernel.kernel_name,
+                path=kernel_dir,
+                resources=to_job_resources(kernel.resources).to_json(),
+            )
+            await self._until_answering(kernel)
+        except asyncio.CancelledError:
+            self._forget_failed_start(kernel.id)
+            await self._shut_down(kernel.id)  # cancelled while the kernel was answering
+            job = f"; Slurm job {kernel.job_id} was cancelled" if kernel.job_id else ""
+            self._finish(kernel, "ended", f"Cancelled before the kernel was ready{job}.")
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever stops a start is its reason
+            self._forget_failed_start(kernel.id)
+            await self._shut_down(kernel.id)
+            self._finish(kernel, "failed", str(error) or type(error).__name__)
+            return
+        kernel.state = "ready"
+        await self._persist(kernel)
+        self._emit(kernel, "ready")
+        await self._watch(kernel)
+
+    def _attach(self, kernel: RemoteKernel, manager: Any) -> None:
+        """Give the KernelManager built for ``kernel`` its Slurm provisioner."""
+        spec: KernelSpec = manager.kernel_spec
+        provisioner = SlurmProvisioner(
+            kernel_id=kernel.id, kernel_spec=spec, parent=manager, **_slurm_config(spec)
+        )
+        provisioner.observe(functools.partial(self._job_submitted, kernel), "job_id")
+        provisioner.observe(functools.partial(self._status_changed, kernel), "job_status")
+        manager.autorestart = False
+        manager.provisioner = provisioner
+        kernel.provisioner = provisioner
+
+    async def _until_answering(self, kernel: RemoteKernel) -> None:
+        """Ready means the kernel answered kernel_info, so a notebook can switch at once."""
+        client = self.kernel_manager.get_kernel(kernel.id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=self.kernel_manager.kernel_info_timeout)
+        finally:
+            client.stop_channels()
+
+    async def _watch(self, kernel: RemoteKernel) -> None:
+        """Until the kernel goes: its walltime warning, and its end (with the reason)."""
+        manager = self.kernel_manager.get_kernel(kernel.id)
+        provisioner = kernel.provisioner
+        assert provisioner is not None  # noqa: S101 - _attach set it before the start
+        while kernel.id in self.kernel_manager:
+            if not kernel.walltime_warned and provisioner.walltime_warning_at is not None:
+                kernel.walltime_warned = True
+                self._emit(kernel, "walltime_warning")
+            # During a restart (shutting down, or relaunching) a dead kernel is expected.
+            busy = manager.shutting_down or not provisioner.has_process
+            if not busy and not await manager.is_alive():
+                self._finish(kernel, "ended", provisioner.reason or "The kernel exited.")
+                await self._shut_down(kernel.id)
+                return
+            await asyncio.sleep(self.watch_interval)
+        self._finish(kernel, "ended", "The kernel was shut down.")
+
+    def _job_submitted(self, kernel: RemoteKernel, change: dict[str, Any]) -> None:
+        if change["new"] is None or kernel.state in _FINAL:
+            return
+        kernel.job_id = change["new"]
+        self._spawn(self._persist(kernel))
+        self._emit(kernel, "queued")
+
+    def _status_changed(self, kernel: RemoteKernel, change: dict[str, Any]) -> None:
+        old: JobStatus | None = kernel.status
+        status: JobStatus | None = change["new"]
+        kernel.status = status
+        if status is None or kernel.state not in {"queued", "starting"}:
+            return
+        if status.pending:
+            if old is None or (old.reason, old.start_time) != (status.reason, status.start_time):
+                self._emit(kernel, "queued")
+        elif kernel.state == "queued" and not status.finished:
+            kernel.state = "starting"
+            self._emit(kernel, "starting")
+
+    def _finish(self, kernel: RemoteKernel, state: KernelState, reason: str) -> None:
+        if kernel.state in _FINAL:
+            return
+        kernel.state = state
+        kernel.reason = reason
+        self.records.remove(kernel.id)
+        self._emit(kernel, "ended" if state == "ended" else "failed")
+
+    async def _shut_down(self, kernel_id: str) -> None:
+        if kernel_id in self.kernel_manager:
+            try:
+                await self.kernel_manager.shutdown_kernel(kernel_id, now=True)
+            except Exception:  # its job is cancelled by the launcher's grace period anyway
+                self.log.exception("Could not shut down remote kernel %s", kernel_id)
+
+    def _forget_failed_start(self, kernel_id: str) -> None:
+        """jupyter_client keeps a failed or cancelled start's task among its pending kernels,
+        and its shutdown_all() at server exit would then stop on a kernel that never was."""
+        self.kernel_manager._pending_kernels.pop(kernel_id, None)
+
+    # -- persistence and events -------------------------------------------------------------
+
+    async def _persist(self, kernel: RemoteKernel) -> None:
+        if kernel.provisioner is None:
+            return
+        info = await kernel.provisioner.get_provisioner_info()
+        # The kernel's HMAC key stays out: a successor only cancels the job.
+        connection = {k: v for k, v in (info.get("connection_info") or {}).items() if k != "key"}
+        if kernel.state in _FINAL:  # it ended while we waited
+            return
+        pid, started = self._server
+        record = KernelRecord(
+            kernel_id=kernel.id,
+            kernel_name=kernel.kernel_name,
+            resources=kernel.resources,
+            provisioner_info={**info, "connection_info": connection},
+            server_pid=pid,
+            server_started=started,
+        )
+        await asyncio.to_thread(self.records.write, record)
+
+    def _emit(self, kernel: RemoteKernel, event: str) -> None:
+        view = kernel.to_json()
+        data = {
+            "kernel_id": kernel.id,
+            "event": event,
+            "state": kernel.state,
+            "kernel_name": kernel.kernel_name,
+            "job_id": kernel.job_id,
+            "reason": view["reason"],
+            "estimated_start": view["estimated_start"],
+            "node": view["node"],
+            "time_left": view["time_left"],
+        }
+        self.event_logger.emit(schema_id=PROGRESS_SCHEMA_ID, data=data)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- checks and Slurm's view ------------------------------------------------------------
+
+    def _wrap_kernel_manager_factory(self) -> None:
+        make_manager = self.kernel_manager.kernel_manager_factory
+
+        def make_and_attach(*args: Any, **kwargs: Any) -> Any:
+            manager = make_manager(*args, **kwargs)
+            attach = _ATTACH_PROVISIONER.get()
+            if attach is not None:
+                attach(manager)
+            return manager
+
+        self.kernel_manager.kernel_manager_factory = make_and_attach
+
+    def _kernelspec_name(self, kernel_name: object) -> str:
+        if not isinstance(kernel_name, str) or not kernel_name:
+            msg = "kernel_name must name a kernelspec"
+            raise InvalidRequest(msg)
+        try:
+            spec = self.kernel_manager.kernel_spec_manager.get_kernel_spec(kernel_name)
+        except NoSuchKernel as error:
+            msg = f"No kernelspec named {kernel_name!r}"
+            raise InvalidRequest(msg) from error
+        provisioner = spec.metadata.get("kernel_provisioner", {}).get("provisioner_name")
+        if provisioner not in _PLAIN_PROVISIONERS:
+            msg = f"Kernelspec {kernel_name!r} runs through {provisioner!r}, not on its own"
+            raise InvalidRequest(msg)
+        return kernel_name
+
+    async def _kernel_dir(self, path: object) -> str:
+        """The API path of the folder the kernel runs in: the notebook's own."""
+        if path is None or path == "":
+            return ""
+        if not isinstance(path, str) or "\x00" in path or ".." in path.split("/"):
+            msg = f"Not a path inside the server's root: {path!r}"
+            raise InvalidRequest(msg)
+        kernel_path = await ensure_async(self.contents_manager.get_kernel_path(path=path))
+        return str(kernel_path)
+
+    def _limits(self) -> ResourceLimits:
+        return ResourceLimits(self.max_time, self.max_cpus, self.max_memory_mb, self.max_gpus)
+
+    def _preset_is_valid(self, preset: dict[str, Any]) -> bool:
+        try:
+            if not isinstance(preset.get("name"), str) or not isinstance(preset.get("title"), str):
+                msg = "a preset needs a name and a title"
+                raise InvalidRequest(msg)
+            parse_resources(preset.get("resources", {}), self._limits())
+        except InvalidRequest as error:
+            self.log.error("RemoteKernels.presets: leaving out %r: %s", preset, error)
+            return False
+        return True
+
+    async def _slurm_view(self) -> tuple[list[dict[str, Any]], UserAccess]:
+        """The partitions this user may submit to (and the site allows), and their accounts;
+        from the shared cache."""
+        partitions, access = await asyncio.gather(
+            self.partitions.list_partitions(), self.user.access()
+        )
+        usable = [
+            partition
+            for partition in partitions.value
+            if partition["allowed"]
+            and (not self.allowed_partitions or partition["name"] in self.allowed_partitions)
+        ]
+        return usable, access.value
+
+
+def _slurm_config(spec: KernelSpec) -> dict[str, Any]:
+    """A Slurm kernelspec's own provisioner config (its resources); none for a plain one."""
+    provisioner = spec.metadata.get("kernel_provisioner") or {}
+    if provisioner.get("provisioner_name") != PROVISIONER_NAME:
+        return {}
+    return dict(provisioner.get("config") or {})
+
+
+def _seconds_until(iso_time: str | None) -> int | None:
+    if iso_time is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso_time.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0, int((moment - datetime.now(timezone.utc)).total_seconds()))

@@ -1,0 +1,273 @@
+"""The slurmrestd backend: Slurm's REST API with a JWT, for sites without Slurm's commands on
+the Jupyter host. Same contract and same models as the commands backend."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import grp
+import os
+import pwd
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from traitlets import Float, List, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from jupyterlab_hpc.slurm import validation
+from jupyterlab_hpc.slurm.backend import JobAction
+from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound, SlurmUnavailable
+from jupyterlab_hpc.slurm.job_detail import JobDetail
+from jupyterlab_hpc.slurm.models import ClusterInfo, Job, UserAccess
+from jupyterlab_hpc.slurm.partitions import Partition
+from jupyterlab_hpc.slurm.quotas import AccountQuota
+from jupyterlab_hpc.slurm.reservations import Reservation
+from jupyterlab_hpc.slurm.restd_client import RestClient, TokenSource
+from jupyterlab_hpc.slurm.restd_parse import (
+    parse_job_details,
+    parse_jobs,
+    parse_partitions,
+    parse_reservations,
+    parse_user_accounts,
+)
+from jupyterlab_hpc.slurm.restd_submit import job_properties
+
+# The data_parser versions this backend reads; each changed the JSON's shape.
+SUPPORTED_VERSIONS = ("v0.0.38",)
+_VERSION_PATH = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
+# What the job's environment must not inherit from the server: the server's own job, if it
+# runs inside one, would otherwise leak its SLURM_* values into the new job.
+_SERVER_ONLY_PREFIXES = ("SLURM_", "SBATCH_", "SRUN_", "SALLOC_")
+
+
+def newest_supported_version(openapi: dict[str, Any]) -> str:
+    """The newest ``/slurm`` API version that both slurmrestd offers and this backend reads."""
+    offered = {
+        match[1] for path in openapi.get("paths", {}) if (match := _VERSION_PATH.match(path))
+    }
+    usable = [version for version in SUPPORTED_VERSIONS if version in offered]
+    if not usable:
+        msg = (
+            f"slurmrestd offers {', '.join(sorted(offered)) or 'no /slurm API'}; "
+            f"this backend reads {', '.join(SUPPORTED_VERSIONS)}"
+        )
+        raise SlurmUnavailable(msg)
+    return max(usable, key=lambda version: [int(n) for n in version[1:].split(".")])
+
+
+class SlurmRestd(LoggingConfigurable):
+    """Talks to slurmrestd over HTTP(S), authenticated with a Slurm JWT (``rest_auth/jwt``)."""
+
+    name = "slurmrestd"
+
+    url = Unicode(
+        "http://127.0.0.1:6820",
+        help="""slurmrestd's base URL (http or https), without the API path, e.g.
+        https://slurm-rest.example.org:6820. slurmrestd must run with rest_auth/jwt.""",
+    ).tag(config=True)
+
+    token = Unicode(
+        "",
+        help="""A Slurm JWT for user_name. Empty (the default): obtain one with token_command
+        and renew it before it expires. A fixed token is used as is until it stops working.""",
+    ).tag(config=True)
+
+    token_command = List(
+        Unicode(),
+        default_value=["scontrol", "token", "lifespan=3600"],
+        help="""The command that prints a JWT for user_name when token is empty: either
+        SLURM_JWT=<token> (as scontrol token prints it) or the bare token. Run as an argument
+        list, never a shell; run again shortly before the token's expiry (its exp claim).""",
+    ).tag(config=True)
+
+    user_name = Unicode(
+        help="""The Slurm user every request acts as (slurmrestd's X-SLURM-USER-NAME); must
+        match the token's user. Default: the Unix user running the Jupyter server.""",
+    ).tag(config=True)
+
+    timeout = Float(
+        30.0,
+        help="Seconds a slurmrestd request (and the token command) may take before it is "
+        "reported as timed out.",
+    ).tag(config=True)
+
+    api_version = Unicode(
+        "",
+        help=f"""slurmrestd API version to use, e.g. v0.0.38. Empty (the default): the newest
+        that slurmrestd offers (read from its OpenAPI document) and this backend reads
+        ({", ".join(SUPPORTED_VERSIONS)}).""",
+    ).tag(config=True)
+
+    @default("user_name")
+    def _default_user_name(self) -> str:
+        return getpass.getuser()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._client: RestClient | None = None
+        self._version = ""
+        self._version_lock = asyncio.Lock()
+
+    @property
+    def client(self) -> RestClient:
+        if self._client is None:
+            tokens = TokenSource(token=self.token, command=self.token_command, timeout=self.timeout)
+            self._client = RestClient(
+                url=self.url, user_name=self.user_name, tokens=tokens, timeout=self.timeout
+            )
+        return self._client
+
+    async def whoami(self) -> str:
+        """The user slurmrestd acts as: the one the token was issued to, named in requests."""
+        await self._slurm("GET", "/ping")
+        return self.user_name
+
+    async def cluster_info(self) -> ClusterInfo:
+        """The release slurmrestd reports (built with slurmctld's); the cluster as slurmdbd
+        names it, or as a job in the queue carries it when slurmdbd is down."""
+        answer = await self._slurm("GET", "/ping")
+        version = str(answer.get("meta", {}).get("Slurm", {}).get("release", ""))
+        try:
+            clusters = (await self._slurmdb("GET", "/clusters")).get("clusters") or []
+        except SlurmError:
+            clusters = (await self._slurm("GET", "/jobs")).get("jobs") or []
+        names = {str(cluster.get("name") or cluster.get("cluster")) for cluster in clusters}
+        if len(names) != 1:
+            msg = f"slurmrestd does not name one cluster (found: {sorted(names)})"
+            raise SlurmError(msg)
+        return ClusterInfo(cluster=names.pop(), slurm_version=version)
+
+    async def user_access(self, user: str) -> UserAccess:
+        """Accounts from slurmdbd (slurmrestd v0.0.38 has no view of slurmctld's association
+        manager); Unix groups as the Jupyter host sees them."""
+        name = validation.slurm_name(user, "user")
+        accounts, default_account = parse_user_accounts(
+            await self._slurmdb("GET", f"/associations?user={name}"), name
+        )
+        return UserAccess(
+            user=name,
+            default_account=default_account,
+            accounts=accounts,
+            groups=await asyncio.to_thread(_unix_groups, name),
+        )
+
+    async def list_jobs(self, *, mine: bool) -> list[Job]:
+        # slurmrestd has no user filter (v0.0.38): it sends every job slurmctld remembers.
+        jobs = parse_jobs(await self._slurm("GET", "/jobs"), now=time.time(), queued_only=True)
+        return [job for job in jobs if job.user == self.user_name] if mine else jobs
+
+    async def get_job(self, job_id: str) -> Job:
+        return (await self.get_job_detail(job_id)).job
+
+    async def get_job_detail(self, job_id: str) -> JobDetail:
+        """The job while slurmctld knows it. Not yet here: the efficiency of finished jobs and
+        jobs slurmctld forgot (both need slurmdbd's job records, a different JSON)."""
+        # A pending array's rest (1234_[8-20%1]) is no id slurmrestd reads; the array's id
+        # answers with all its tasks, that rest among them.
+        query_id = validation.job_id(job_id).partition("_[")[0]
+        answer = await self._slurm("GET", f"/job/{query_id}")
+        details = parse_job_details(answer, now=time.time())
+        detail = next((d for d in details if d.job.id == job_id), details[0] if details else None)
+        if detail is None:
+            msg = f"No job {job_id} in Slurm's queue"
+            raise SlurmNotFound(msg)
+        return detail
+
+    async def act_on_job(self, job_id: str, action: JobAction) -> None:
+        path = f"/job/{validation.job_id(job_id)}"
+        if action == "cancel":
+            await self._slurm("DELETE", path)
+        elif action in {"hold", "release"}:
+            await self._slurm("POST", path, {"hold": action == "hold"})
+        else:
+            msg = f"slurmrestd's API offers no {action} (Slurm 22.05); the commands backend does"
+            raise SlurmError(msg)
+
+    async def submit(self, script: str, work_dir: str) -> str:
+        """Submit the script at ``script`` with its ``#SBATCH`` options, to run in ``work_dir``."""
+        try:
+            text = await asyncio.to_thread(Path(script).read_text, errors="replace")
+        except OSError as error:
+            msg = f"Cannot read the batch script {script}: {error.strerror}"
+            raise InvalidRequest(msg) from error
+        if not text.startswith("#!"):
+            # sbatch's own refusal, so both backends say the same.
+            msg = (
+                "This does not look like a batch script. The first line must start with #! "
+                "followed by the path to an interpreter."
+            )
+            raise InvalidRequest(msg)
+        job = job_properties(
+            text, script_path=script, work_dir=work_dir, environment=self._job_environment()
+        )
+        answer = await self._slurm("POST", "/job/submit", {"script": text, "job": job})
+        return str(answer["job_id"])
+
+    async def list_partitions(self) -> list[Partition]:
+        partitions, nodes = await asyncio.gather(
+            self._slurm("GET", "/partitions"), self._slurm("GET", "/nodes")
+        )
+        return parse_partitions(partitions, nodes)
+
+    async def list_quotas(self, user: str) -> list[AccountQuota]:
+        """Not available: slurmrestd v0.0.38 sends association limits but not their usage."""
+        validation.slurm_name(user, "user")
+        msg = (
+            "Account usage is not available through slurmrestd (Slurm 22.05's REST API has "
+            "no usage against limits); the commands backend shows it"
+        )
+        raise SlurmUnavailable(msg)
+
+    async def list_reservations(self) -> list[Reservation]:
+        return parse_reservations(await self._slurm("GET", "/reservations"), now=time.time())
+
+    def _job_environment(self) -> dict[str, str]:
+        """What sbatch would pass on (the submitting process's environment), as user_name."""
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(_SERVER_ONLY_PREFIXES)
+        }
+        try:
+            account = pwd.getpwnam(self.user_name)
+        except KeyError:
+            return environment
+        environment.update(USER=self.user_name, LOGNAME=self.user_name, HOME=account.pw_dir)
+        return environment
+
+    async def _slurm(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A request to ``path`` under the /slurm API of the chosen version."""
+        return await self.client.request(method, f"/slurm/{await self._api_version()}{path}", body)
+
+    async def _slurmdb(self, method: str, path: str) -> dict[str, Any]:
+        """A request to ``path`` under the /slurmdb API (slurmdbd's data) of the same version."""
+        return await self.client.request(method, f"/slurmdb/{await self._api_version()}{path}")
+
+    async def _api_version(self) -> str:
+        if self.api_version:
+            return self.api_version
+        async with self._version_lock:
+            if not self._version:
+                self._version = newest_supported_version(
+                    await self.client.request("GET", "/openapi/v3")
+                )
+            return self._version
+
+
+def _unix_groups(user: str) -> tuple[str, ...]:
+    """``user``'s groups by name, as ``id -Gn`` lists them; () for a user unknown here."""
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        return ()
+    names = []
+    for gid in os.getgrouplist(user, account.pw_gid):
+        try:
+            names.append(grp.getgrgid(gid).gr_name)
+        except KeyError:
+            names.append(str(gid))
+    return tuple(names)

@@ -1,0 +1,292 @@
+"""The backend contract: every SlurmBackend behaves alike on the real cluster, acting as alice.
+
+Each behaviour test runs once per backend (commands, slurmrestd); the comparison tests ask
+both backends about the same jobs and partitions and require the same answers, except for the
+differences documented here:
+
+- ``elapsed`` is computed at the moment of each query: it may differ by a couple of seconds.
+- Quotas: slurmrestd v0.0.38 has no usage against limits; that backend says unavailable.
+- Requeue: slurmrestd v0.0.38 has no requeue; that backend refuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyterlab_hpc.slurm.backend import SlurmBackend
+from jupyterlab_hpc.slurm.commands import SlurmCommands
+from jupyterlab_hpc.slurm.errors import (
+    SlurmError,
+    SlurmNotFound,
+    SlurmPermissionDenied,
+    SlurmUnavailable,
+)
+from jupyterlab_hpc.slurm.models import Job
+from jupyterlab_hpc.slurm.restd import SlurmRestd
+from jupyterlab_hpc.tests.conftest import SubmitJob, as_user
+
+pytestmark = pytest.mark.cluster
+
+USER = "alice"
+# Pending for an hour: the job holds no CPUs, so the tests work on a busy cluster too.
+LATER = "--begin=now+1hour"
+ELAPSED_TOLERANCE = 2
+
+
+def commands_backend() -> SlurmCommands:
+    return SlurmCommands(command_prefix=as_user(USER), timeout=20.0)
+
+
+def restd_backend(cluster: dict[str, Any]) -> SlurmRestd:
+    return SlurmRestd(
+        url=cluster["rest_url"],
+        user_name=USER,
+        token_command=[*as_user(USER), "scontrol", "token", "lifespan=600"],
+        timeout=20.0,
+    )
+
+
+@pytest.fixture(params=["commands", "slurmrestd"])
+def backend(request: pytest.FixtureRequest, cluster: dict[str, Any]) -> SlurmBackend:
+    """Each backend in turn, acting as alice."""
+    return commands_backend() if request.param == "commands" else restd_backend(cluster)
+
+
+@pytest.fixture
+def both(cluster: dict[str, Any]) -> tuple[SlurmBackend, SlurmBackend]:
+    return commands_backend(), restd_backend(cluster)
+
+
+@pytest.fixture
+def alice_folder() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="hpc-contract-", dir="/tmp"))
+    shutil.chown(folder, USER, USER)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_script(folder: Path, name: str, body: str) -> Path:
+    script = folder / name
+    script.write_text(body)
+    shutil.chown(script, USER, USER)
+    return script
+
+
+def cancel(*job_ids: str) -> None:
+    subprocess.run(["scancel", *job_ids], capture_output=True, check=False)
+
+
+def differences(first: Job, second: Job) -> dict[str, tuple[Any, Any]]:
+    """The fields in which two views of one job differ beyond the documented tolerance."""
+    found = {}
+    for field in dataclasses.fields(Job):
+        a, b = getattr(first, field.name), getattr(second, field.name)
+        close_in_time = (
+            field.name == "elapsed"
+            and a is not None
+            and b is not None
+            and abs(a - b) <= ELAPSED_TOLERANCE
+        )
+        if a != b and not close_in_time:
+            found[field.name] = (a, b)
+    return found
+
+
+async def same_job_views(both: tuple[SlurmBackend, SlurmBackend], job_id: str) -> None:
+    """Both backends describe ``job_id`` alike (asked again if the job changed state between)."""
+    for _ in range(3):
+        commands_job, restd_job = await asyncio.gather(
+            both[0].get_job(job_id), both[1].get_job(job_id)
+        )
+        found = differences(commands_job, restd_job)
+        if not found or commands_job.state == restd_job.state:
+            break
+    assert found == {}
+
+
+async def test_whoami_is_the_user_the_token_or_prefix_acts_as(backend: SlurmBackend) -> None:
+    assert await backend.whoami() == USER
+
+
+async def test_mine_lists_only_alices_jobs_and_all_lists_bobs_too(
+    backend: SlurmBackend, submit_job: SubmitJob
+) -> None:
+    alices = submit_job(USER, "--partition=debug", LATER)
+    bobs = submit_job("bob", "--partition=debug", LATER)
+
+    mine = {job.id for job in await backend.list_jobs(mine=True)}
+    everyone = {job.id for job in await backend.list_jobs(mine=False)}
+
+    assert alices in mine
+    assert bobs not in mine
+    assert {alices, bobs} <= everyone
+
+
+async def test_hold_leaves_the_job_pending_held_by_the_user_and_release_frees_it(
+    backend: SlurmBackend, submit_job: SubmitJob
+) -> None:
+    job_id = submit_job(USER, "--partition=debug", LATER)
+
+    await backend.act_on_job(job_id, "hold")
+    held = await backend.get_job(job_id)
+    await backend.act_on_job(job_id, "release")
+    released = await backend.get_job(job_id)
+
+    assert (held.state, held.reason) == ("PENDING", "JobHeldUser")
+    assert released.reason != "JobHeldUser"
+
+
+async def test_alice_cancels_her_own_job(backend: SlurmBackend, submit_job: SubmitJob) -> None:
+    job_id = submit_job(USER, "--partition=debug", LATER)
+
+    await backend.act_on_job(job_id, "cancel")
+
+    assert (await backend.get_job(job_id)).state == "CANCELLED"
+    assert job_id not in {job.id for job in await backend.list_jobs(mine=True)}
+
+
+async def test_cancelling_bobs_job_is_denied_in_slurms_words_and_it_stays(
+    backend: SlurmBackend, submit_job: SubmitJob
+) -> None:
+    bobs = submit_job("bob", "--partition=debug", LATER)
+
+    with pytest.raises(SlurmPermissionDenied, match="Access/permission denied"):
+        await backend.act_on_job(bobs, "cancel")
+
+    assert (await backend.get_job(bobs)).state == "PENDING"
+
+
+async def test_an_unknown_job_is_not_found(backend: SlurmBackend) -> None:
+    with pytest.raises(SlurmNotFound):
+        await backend.get_job("999999")
+    # hold, not cancel: 22.05's scancel exits 0 for an unknown job when not verbose.
+    with pytest.raises(SlurmNotFound, match="Invalid job id"):
+        await backend.act_on_job("999999", "hold")
+
+
+async def test_a_submitted_script_runs_in_the_given_folder(
+    backend: SlurmBackend, alice_folder: Path
+) -> None:
+    script = write_script(
+        alice_folder,
+        "where.sh",
+        "#!/bin/bash\n#SBATCH --partition=debug --time=1\n#SBATCH -J contract-where\n"
+        "pwd > where.txt\n",
+    )
+
+    job_id = await backend.submit(str(script), str(alice_folder))
+    try:
+        job = await backend.get_job(job_id)
+        deadline = time.monotonic() + 60
+        while not (alice_folder / "where.txt").exists() and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+    finally:
+        cancel(job_id)
+
+    assert (job.name, job.partition, job.time_limit) == ("contract-where", "debug", 60)
+    assert job.work_dir == str(alice_folder)
+    assert (alice_folder / "where.txt").read_text().strip() == str(alice_folder)
+
+
+async def test_a_refused_submission_keeps_slurms_words(
+    backend: SlurmBackend, alice_folder: Path
+) -> None:
+    script = write_script(
+        alice_folder, "refused.sh", "#!/bin/bash\n#SBATCH --account=nosuch\nhostname\n"
+    )
+
+    with pytest.raises(SlurmError, match="Invalid account"):
+        await backend.submit(str(script), str(alice_folder))
+
+
+async def test_both_backends_describe_jobs_alike(
+    both: tuple[SlurmBackend, SlurmBackend], submit_job: SubmitJob
+) -> None:
+    jobs = [
+        submit_job(USER, "--partition=debug", LATER, "--output=/tmp/contract-%j-%x.out"),
+        submit_job(USER, "--partition=compute", "--hold", "--array=1-3%1", "--gres=gpu:1"),
+        submit_job(USER, "--partition=debug", "--time=2", "--mem=600M"),
+        submit_job("bob", "--partition=compute", "--account=proj1", LATER, "--error=/tmp/e-%A"),
+    ]
+
+    for job_id in jobs:
+        await same_job_views(both, job_id)
+
+    listed = [
+        {
+            job.id: job
+            for job in await backend.list_jobs(mine=False)
+            if job.id.startswith(tuple(jobs))
+        }
+        for backend in both
+    ]
+    assert listed[0].keys() == listed[1].keys()
+    for job_id, job in listed[0].items():
+        if job.state == listed[1][job_id].state:
+            assert differences(job, listed[1][job_id]) == {}
+
+
+async def test_both_backends_detail_a_finished_job_alike(
+    both: tuple[SlurmBackend, SlurmBackend], submit_job: SubmitJob
+) -> None:
+    job_id = submit_job(USER, "--partition=debug", "--time=1", command="exit 3")
+    deadline = time.monotonic() + 60
+    while (await both[0].get_job(job_id)).state != "FAILED" and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+
+    commands_detail, restd_detail = [await backend.get_job_detail(job_id) for backend in both]
+
+    assert commands_detail.job.exit_code == restd_detail.job.exit_code == "3:0"
+    assert differences(commands_detail.job, restd_detail.job) == {}
+    assert restd_detail.estimated_start is None
+
+
+async def test_both_backends_see_the_same_partitions_reservations_and_cluster(
+    both: tuple[SlurmBackend, SlurmBackend],
+) -> None:
+    for method in ("list_partitions", "list_reservations", "cluster_info"):
+        answers = [await getattr(backend, method)() for backend in both]
+        assert answers[0] == answers[1], method
+
+
+async def test_both_backends_know_alices_accounts_and_groups(
+    both: tuple[SlurmBackend, SlurmBackend], cluster: dict[str, Any]
+) -> None:
+    commands_access, restd_access = [await backend.user_access(USER) for backend in both]
+
+    assert commands_access == restd_access
+    assert commands_access.default_account == cluster["default_accounts"][USER]
+
+
+async def test_partitions_report_the_clusters_nodes(
+    backend: SlurmBackend, cluster: dict[str, Any]
+) -> None:
+    partitions = {partition.name: partition for partition in await backend.list_partitions()}
+
+    for expected in cluster["partitions"]:
+        partition = partitions[expected["name"]]
+        assert partition.nodes.total == len(expected["nodes"])
+        assert partition.cpus.total == len(expected["nodes"]) * cluster["node_cpus"]
+        assert partition.default == expected["default"]
+    assert partitions["compute"].gpus.total == 4
+
+
+async def test_quotas_come_from_the_commands_and_are_unavailable_through_slurmrestd(
+    backend: SlurmBackend,
+) -> None:
+    if isinstance(backend, SlurmRestd):
+        with pytest.raises(SlurmUnavailable, match="not available through slurmrestd"):
+            await backend.list_quotas(USER)
+        return
+    accounts = {quota.account for quota in await backend.list_quotas(USER)}
+    assert accounts == {"proj1", "proj2"}

@@ -1,0 +1,79 @@
+"""Slurm daemons failing under the running server: the routes say so, then recover by
+themselves. Each test stops one daemon of the shared local cluster for some seconds and
+always starts it again, waiting until it answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
+
+pytestmark = [pytest.mark.cluster, pytest.mark.faults]
+
+CLUSTER_TOOL = Path(__file__).resolve().parents[2] / "cluster" / "slurm_cluster.py"
+# squeue gives up on a stopped slurmctld after about 9 s of retries; the runner's timeout
+# must be longer for the outage to be reported as one (503) rather than as slowness (504).
+TIMEOUT = 20.0
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    slurm = {**jp_server_config["SlurmCommands"], "timeout": TIMEOUT}
+    # A real refresh interval: the failure is cached with a back-off that must end by itself.
+    extension = {**jp_server_config["HPCExtension"], "jobs_refresh": 1.0}
+    return {**jp_server_config, "SlurmCommands": slurm, "HPCExtension": extension}
+
+
+@contextmanager
+def stopped(daemon: str) -> Iterator[None]:
+    cluster_tool = ["/usr/bin/python3", str(CLUSTER_TOOL)]  # the tool needs no venv
+    subprocess.run([*cluster_tool, "stop-daemon", daemon], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run([*cluster_tool, "start-daemon", daemon], check=True, capture_output=True)
+
+
+async def status_of(jp_fetch: Any, route: str) -> tuple[int, str]:
+    """The route's status and error message (empty on success), checked against OpenAPI."""
+    response = await jp_fetch("hpc", route, raise_error=False)
+    assert_matches_openapi(f"/hpc/{route}", "GET", response.code, response.body)
+    return response.code, "" if response.code == 200 else json.loads(response.body)["message"]
+
+
+async def test_without_slurmctld_jobs_are_a_503_until_it_is_back(jp_fetch: Any) -> None:
+    assert (await status_of(jp_fetch, "jobs"))[0] == 200
+
+    with stopped("slurmctld"):
+        await asyncio.sleep(1.1)  # the listing above has expired from the cache
+        started = time.monotonic()
+        code, message = await status_of(jp_fetch, "jobs")
+        elapsed = time.monotonic() - started
+
+    assert code == 503
+    assert "Unable to contact slurm controller" in message
+    assert elapsed < TIMEOUT
+    deadline = time.monotonic() + 30  # the cached failure's back-off ends by itself
+    while (await status_of(jp_fetch, "jobs"))[0] != 200:
+        assert time.monotonic() < deadline, "/hpc/jobs did not recover after slurmctld came back"
+        await asyncio.sleep(0.5)
+
+
+async def test_without_slurmdbd_only_quotas_are_unavailable(jp_fetch: Any) -> None:
+    with stopped("slurmdbd"):
+        quotas = await status_of(jp_fetch, "quotas")
+        others = {route: (await status_of(jp_fetch, route))[0] for route in
+                  ("jobs", "status", "partitions", "announcements")}  # fmt: skip
+
+    assert quotas[0] == 503
+    assert "Connection refused" in quotas[1]
+    assert others == {"jobs": 200, "status": 200, "partitions": 200, "announcements": 200}
