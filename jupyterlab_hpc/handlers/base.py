@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from jupyterlab_hpc.handlers.rendered import RenderedBody, render
 from jupyterlab_hpc.slurm.errors import (
     InvalidRequest,
     SlurmConflict,
@@ -48,20 +47,18 @@ class HPCHandler(APIHandler):
             raise web.HTTPError(status, str(error)) from error
 
     def finish_with_etag(self, payload: dict[str, Any]) -> None:
-        """Finish a GET with ``payload``, or with a bodiless 304 if the client has it already.
+        """Finish a GET with ``payload``, or with a bodiless 304 if the client has it already."""
+        self.finish_rendered(render(payload))
 
-        The tag covers the data, not ``updated``: a listing read again from Slurm that did not
-        change keeps its tag, so an unchanged poll costs a 304.
-        """
-        data = {key: value for key, value in payload.items() if key != "updated"}
-        digest = hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=16)
+    def finish_rendered(self, rendered: RenderedBody) -> None:
         # Set before finish(): tornado then leaves the tag (and the 304 check) to us.
-        self.set_header("Etag", f'"{digest.hexdigest()}"')
+        self.set_header("Etag", rendered.etag)
         if self.check_etag_header():
             self.set_status(304)
             self.finish()
         else:
-            self.finish(payload)
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(rendered.body)
 
     def query_choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         """A query argument that must be one of ``choices``; anything else is a 400."""

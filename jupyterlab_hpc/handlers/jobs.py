@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from jupyterlab_hpc.handlers.base import HPCHandler
+from jupyterlab_hpc.handlers.rendered import RenderedBodies
 from jupyterlab_hpc.services.jobs import JobFilter, JobsService
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
@@ -16,8 +18,9 @@ DEFAULT_OUTPUT_LIMIT = 64 * 1024
 
 
 class JobsHandler(HPCHandler):
-    def initialize(self, jobs: JobsService) -> None:
+    def initialize(self, jobs: JobsService, rendered: RenderedBodies) -> None:
         self.jobs = jobs
+        self.rendered = rendered
 
     @web.authenticated
     @authorized
@@ -26,9 +29,11 @@ class JobsHandler(HPCHandler):
         with self.slurm_errors():
             only = self._filter()
             listing = await self.jobs.list_jobs(mine=scope == "mine", only=only)
-        self.finish_with_etag(
-            {"jobs": [job.to_json() for job in listing.value], "updated": listing.updated}
-        )
+
+        def payload() -> dict[str, Any]:
+            return {"jobs": [job.to_json() for job in listing.value], "updated": listing.updated}
+
+        self.finish_rendered(self.rendered.get(("jobs", scope, only), listing, payload))
 
     @web.authenticated
     @authorized

@@ -18,6 +18,8 @@ from jupyterlab_hpc.slurm.errors import (
 from jupyterlab_hpc.slurm.job_detail import JobDetail
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, Job
 
+# Filtered listings kept between refreshes; filters come from users, so their number is bounded.
+MAX_CACHED_VIEWS = 64
 # Maximum bytes of job output one request returns.
 MAX_OUTPUT_CHUNK = 1024 * 1024
 
@@ -59,10 +61,24 @@ class JobsService:
         self.cache = cache
         self.user = user
         self.root_dir = root_dir.resolve()
+        # Filtered views of the cached listings, each made once per Slurm read; the same view
+        # object is returned until the listing changes, so its JSON can be cached by identity.
+        self._views: dict[tuple[bool, JobFilter], tuple[Fresh[list[Job]], Fresh[list[Job]]]] = {}
 
     async def list_jobs(self, *, mine: bool, only: JobFilter = JobFilter()) -> Fresh[list[Job]]:
         listing = await self.cache.get(("jobs", mine), lambda: self.backend.list_jobs(mine=mine))
-        return Fresh([job for job in listing.value if only.matches(job)], listing.updated)
+        known = self._views.get((mine, only))
+        if known is not None and known[0] is listing:
+            return known[1]
+        view = (
+            listing
+            if only == JobFilter()
+            else Fresh([job for job in listing.value if only.matches(job)], listing.updated)
+        )
+        if len(self._views) >= MAX_CACHED_VIEWS:
+            self._views.clear()
+        self._views[(mine, only)] = (listing, view)
+        return view
 
     async def get_job(self, job_id: str) -> Job:
         return await self.backend.get_job(validation.job_id(job_id))

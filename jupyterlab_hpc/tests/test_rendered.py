@@ -1,0 +1,52 @@
+"""Rendered JSON bodies are shared while the cached data is the same object, and only then."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyterlab_hpc.handlers.rendered import RenderedBodies, render
+
+
+def test_a_view_is_rendered_once_per_source_object() -> None:
+    bodies = RenderedBodies()
+    source = ["job-1"]
+    calls: list[int] = []
+
+    def payload() -> dict[str, Any]:
+        calls.append(1)
+        return {"jobs": list(source), "updated": "2026-11-28T09:00:00Z"}
+
+    first = bodies.get("mine", source, payload)
+    again = bodies.get("mine", source, payload)
+    refreshed = bodies.get("mine", ["job-1"], payload)  # equal data, but a new read from Slurm
+
+    assert again is first
+    assert len(calls) == 2
+    assert refreshed.etag == first.etag
+    assert json.loads(first.body)["jobs"] == ["job-1"]
+
+
+def test_the_etag_ignores_when_the_data_was_read_but_not_what_it_says() -> None:
+    earlier = render({"jobs": ["a"], "updated": "2026-11-28T09:00:00Z"})
+    later = render({"jobs": ["a"], "updated": "2026-11-28T09:00:05Z"})
+    changed = render({"jobs": ["a", "b"], "updated": "2026-11-28T09:00:05Z"})
+
+    assert earlier.etag == later.etag
+    assert changed.etag != later.etag
+
+
+def test_old_views_are_forgotten_beyond_the_limit() -> None:
+    bodies = RenderedBodies(max_views=2)
+    source = object()
+    for view in ("a", "b", "c"):
+        bodies.get(view, source, lambda: {"view": 1})
+    rendered_again = []
+
+    def payload() -> dict[str, Any]:
+        rendered_again.append("a")
+        return {"view": 1}
+
+    bodies.get("a", source, payload)
+
+    assert rendered_again == ["a"]
