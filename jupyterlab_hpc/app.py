@@ -23,6 +23,7 @@ from jupyterlab_hpc.handlers.jobs import (
 )
 from jupyterlab_hpc.handlers.kernels import KernelHandler, KernelOptionsHandler, KernelsHandler
 from jupyterlab_hpc.handlers.openapi import OpenAPIHandler
+from jupyterlab_hpc.handlers.rendered import RenderedBodies
 from jupyterlab_hpc.services.announcements import AnnouncementsService
 from jupyterlab_hpc.services.cache import SlurmCache
 from jupyterlab_hpc.services.jobs import JobsService
@@ -131,7 +132,7 @@ class HPCExtension(ExtensionApp):
         jobs = {"jobs": self.jobs}
         self.handlers.extend(
             [
-                (r"/hpc/jobs", JobsHandler, jobs),
+                (r"/hpc/jobs", JobsHandler, {**jobs, "rendered": RenderedBodies()}),
                 (rf"{_JOB}/output", JobOutputHandler, jobs),
                 (rf"{_JOB}/(?P<action>hold|release|requeue)", JobActionHandler, jobs),
                 (_JOB, JobHandler, jobs),
