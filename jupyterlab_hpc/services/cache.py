@@ -73,6 +73,13 @@ class SlurmCache:
         finally:
             del self._inflight[key]
 
+    def peek(self, key: Hashable) -> Fresh[Any] | None:
+        """The value under ``key`` if one is cached and still fresh; never asks Slurm."""
+        entry = self._entries.get(key)
+        if entry is None or self.clock() >= entry.expires or isinstance(entry.outcome, Exception):
+            return None
+        return entry.outcome
+
     def invalidate(self) -> None:
         """Forget everything, e.g. after the user changed Slurm's state (cancel, submit)."""
         self._entries.clear()

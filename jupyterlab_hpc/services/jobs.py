@@ -66,7 +66,7 @@ class JobsService:
         self._views: dict[tuple[bool, JobFilter], tuple[Fresh[list[Job]], Fresh[list[Job]]]] = {}
 
     async def list_jobs(self, *, mine: bool, only: JobFilter = JobFilter()) -> Fresh[list[Job]]:
-        listing = await self.cache.get(("jobs", mine), lambda: self.backend.list_jobs(mine=mine))
+        listing = await self._listing(mine=mine)
         known = self._views.get((mine, only))
         if known is not None and known[0] is listing:
             return known[1]
@@ -79,6 +79,15 @@ class JobsService:
             self._views.clear()
         self._views[(mine, only)] = (listing, view)
         return view
+
+    async def _listing(self, *, mine: bool) -> Fresh[list[Job]]:
+        """The cached listing a view is cut from. While everyone's jobs are fresh in the cache
+        (someone looks at the whole queue), the user's own are cut from them: one squeue for both.
+        """
+        everyone: Fresh[list[Job]] | None = self.cache.peek(("jobs", False))
+        if mine and everyone is not None:
+            return await self.list_jobs(mine=False, only=JobFilter(user=await self.user.name()))
+        return await self.cache.get(("jobs", mine), lambda: self.backend.list_jobs(mine=mine))
 
     async def get_job(self, job_id: str) -> Job:
         return await self.backend.get_job(validation.job_id(job_id))

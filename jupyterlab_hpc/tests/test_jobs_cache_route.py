@@ -1,0 +1,65 @@
+"""With a refresh interval, every tab shares one squeue per interval (real cluster)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyterlab_hpc.tests.conftest import SubmitJob
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def jp_server_config(recording_prefix: list[str]) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
+        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "HPCExtension": {"jobs_refresh": 60.0},
+    }
+
+
+def squeue_runs(command_log: Path) -> int:
+    lines = command_log.read_text().splitlines() if command_log.exists() else []
+    return sum(" squeue " in f" {line} " for line in lines)
+
+
+async def job_ids(jp_fetch: Any, scope: str) -> set[str]:
+    response = await jp_fetch("hpc", "jobs", params={"scope": scope})
+    return {job["id"] for job in json.loads(response.body)["jobs"]}
+
+
+async def test_fifty_tabs_polling_at_once_cost_one_squeue(jp_fetch: Any, command_log: Path) -> None:
+    listings = await asyncio.gather(*(job_ids(jp_fetch, "all") for _ in range(50)))
+
+    assert all(listing == listings[0] for listing in listings)
+    assert squeue_runs(command_log) == 1
+
+
+async def test_my_jobs_are_cut_from_a_fresh_listing_of_everyones(
+    jp_fetch: Any, command_log: Path, submit_job: SubmitJob
+) -> None:
+    mine_job = submit_job("alice", "--partition=debug", "--time=5", "--hold")
+    bobs_job = submit_job("bob", "--partition=debug", "--time=5", "--hold")
+
+    everyone = await job_ids(jp_fetch, "all")
+    mine = await job_ids(jp_fetch, "mine")
+
+    assert {mine_job, bobs_job} <= everyone
+    assert mine_job in mine
+    assert bobs_job not in mine
+    assert squeue_runs(command_log) == 1
+
+
+async def test_an_unchanged_listing_costs_a_304(jp_fetch: Any) -> None:
+    first = await jp_fetch("hpc", "jobs")
+
+    with pytest.raises(HTTPClientError) as unchanged:
+        await jp_fetch("hpc", "jobs", headers={"If-None-Match": first.headers["Etag"]})
+
+    assert unchanged.value.code == 304
