@@ -152,12 +152,17 @@ class SlurmCommands(LoggingConfigurable):
         return parse_reservations(await self.runner.run(scontrol_reservations_argv()))
 
     async def _controller_job(self, job_id: str) -> JobDetail:
-        details = parse_scontrol_jobs(await self.runner.run(scontrol_job_argv(job_id)))
-        return _the_job(details, job_id, "in Slurm's queue")
+        output = await self.runner.run(scontrol_job_argv(_queryable(job_id)))
+        return _the_job(parse_scontrol_jobs(output), job_id, "in Slurm's queue")
 
     async def _accounted_job(self, job_id: str) -> JobDetail:
-        details = parse_sacct_jobs(await self.runner.run(sacct_job_argv(job_id)))
-        return _the_job(details, job_id, "known to Slurm")
+        output = await self.runner.run(sacct_job_argv(_queryable(job_id)))
+        return _the_job(parse_sacct_jobs(output), job_id, "known to Slurm")
+
+
+def _queryable(job_id: str) -> str:
+    """A pending array's rest, listed as 1234_[2-20%1], is asked for by its array's id."""
+    return job_id.partition("_[")[0]
 
 
 def _the_job(details: list[JobDetail], job_id: str, where: str) -> JobDetail:

@@ -174,6 +174,20 @@ async def test_an_unknown_job_is_not_found(backend: SlurmBackend) -> None:
         await backend.act_on_job("999999", "hold")
 
 
+async def test_a_pending_arrays_listed_id_opens_its_record(
+    backend: SlurmBackend, submit_job: SubmitJob
+) -> None:
+    array_id = submit_job(USER, "--partition=debug", "--hold", "--array=1-3")
+    listed_id = next(
+        job.id for job in await backend.list_jobs(mine=True) if job.id.startswith(array_id)
+    )
+
+    job = await backend.get_job(listed_id)
+
+    assert listed_id == f"{array_id}_[1-3]"
+    assert (job.id, job.state, job.reason) == (listed_id, "PENDING", "JobHeldUser")
+
+
 async def test_a_submitted_script_runs_in_the_given_folder(
     backend: SlurmBackend, alice_folder: Path
 ) -> None:
