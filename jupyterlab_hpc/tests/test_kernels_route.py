@@ -28,6 +28,7 @@ from jupyterlab_hpc.services.kernels import PROGRESS_SCHEMA_ID
 from jupyterlab_hpc.tests.conftest import SERVER_USER, as_user
 from jupyterlab_hpc.tests.kernel_fixtures import (
     GRACE_PERIOD,
+    HANDOFF_DIR,
     HEARTBEAT,
     active_in_queue,
     eventually,
@@ -73,8 +74,15 @@ def jp_server_config(
 
 @pytest.fixture(autouse=True)
 def cancel_left_jobs(cluster: dict[str, Any], job_name: str) -> Iterator[None]:
+    """Every job of the test cancelled; the logs kept of kernels that did not end cleanly
+    (the user's, in real life) removed."""
     yield
     subprocess.run(["scancel", f"--name={job_name}"], capture_output=True, check=False)
+    # slurmctld knows a job that just ended before slurmdbd does: ask both.
+    argv = ["squeue", "--noheader", "--states=all", f"--name={job_name}", "--format=%i"]
+    known = subprocess.run(argv, capture_output=True, text=True, check=False).stdout.split()
+    for job_id in {*known, *submitted_jobs(job_name).split()}:
+        (HANDOFF_DIR / f"kernel-{job_id}.log").unlink(missing_ok=True)
 
 
 async def call(fetch: Fetch, path: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
