@@ -15,7 +15,8 @@ CLUSTER := $(PYTHON_BASE) cluster/slurm_cluster.py
 DEMO_PORT ?= 8888
 
 # Debian packages the build and the browser tests need (the cluster tool installs Slurm's).
-DEBIAN_PACKAGES := python3-venv chromium
+# chromium for Galata; nftables for the test that firewalls the compute nodes (reverse kernels).
+DEBIAN_PACKAGES := python3-venv chromium nftables
 
 .PHONY: help
 help:
