@@ -2,7 +2,7 @@
 
 Slurm stores both and shows them (``scontrol show job``, ``sacct --batch-script``), to admins
 and often to other users, so neither carries anything secret: the launcher's address, the path
-of a file only the user can read, and the admin's prologue lines.
+of a file only the user can read, the admin's prologue lines and the user's prologue file.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class KernelJob:
     grace_period: float
     heartbeat_interval: float
     prologue: tuple[str, ...] = ()
+    user_prologue: str = ""  # relative to the user's home; sourced when it exists
 
     def sbatch_options(self) -> list[str]:
         options = [
@@ -58,6 +59,13 @@ class KernelJob:
             "#!/bin/sh",
             "# A Jupyter kernel's job, submitted by jupyterlab-hpc. Nothing secret in here.",
             *self.prologue,
+            *self._user_prologue_lines(),
             f"exec {shlex.join(launcher)}",
         ]
         return "\n".join(lines) + "\n"
+
+    def _user_prologue_lines(self) -> list[str]:
+        if not self.user_prologue:
+            return []
+        path = f'"$HOME"/{shlex.quote(self.user_prologue)}'
+        return [f"if [ -r {path} ]; then . {path}; fi"]

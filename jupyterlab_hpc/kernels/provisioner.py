@@ -151,6 +151,13 @@ class SlurmProvisioner(KernelProvisionerBase):
         help="""Lines the batch script runs before the launcher, e.g. "module load python".""",
     ).tag(config=True)
 
+    user_prologue = Unicode(
+        ".jupyterlab-hpc/prologue.sh",
+        help="""A file in the user's home that the batch script sources after the site's
+        prologue, when it exists: the user's own module loads or environment activation.
+        Empty: none.""",
+    ).tag(config=True)
+
     withheld_environment = List(
         Unicode(),
         default_value=[
@@ -445,6 +452,7 @@ class SlurmProvisioner(KernelProvisionerBase):
                 grace_period=self.grace_period,
                 heartbeat_interval=self.heartbeat_interval,
                 prologue=tuple(self.prologue),
+                user_prologue=self.user_prologue,
             )
             self.job_id = await submit_job(
                 self.runner, job.sbatch_options(), job.script(), withheld=self._withheld()

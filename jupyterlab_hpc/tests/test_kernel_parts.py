@@ -159,12 +159,18 @@ def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
         grace_period=60,
         heartbeat_interval=5,
         prologue=("module load python",),
+        user_prologue=".jupyterlab-hpc/prologue.sh",
     )
 
     script = job.script()
 
     assert script.startswith("#!/bin/sh\n")
-    assert "module load python\nexec /opt/python/bin/python3 -m jupyterlab_hpc.kernels" in script
+    assert (
+        "module load python\n"
+        'if [ -r "$HOME"/.jupyterlab-hpc/prologue.sh ]; '
+        'then . "$HOME"/.jupyterlab-hpc/prologue.sh; fi\n'
+        "exec /opt/python/bin/python3 -m jupyterlab_hpc.kernels"
+    ) in script
     assert "--server 10.201.0.1:40123" in script
     assert "--handoff /home/alice/.jupyterlab-hpc/kernels/abc.json" in script
     options = job.sbatch_options()

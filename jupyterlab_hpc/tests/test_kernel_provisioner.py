@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,25 @@ async def test_interrupt_and_restart_stay_in_the_job_and_shutdown_ends_it(
     await eventually(lambda: not active_in_queue(job_id), timeout=10)
     assert squeue_state(job_id) in {"COMPLETED", ""}
     assert not (HANDOFF_DIR / f"kernel-{job_id}.log").exists()  # a clean end keeps no log
+
+
+async def test_the_sites_then_the_users_prologue_run_before_the_kernel(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    user_prologue = f".jupyterlab-hpc/prologue-test-{tag}.sh"
+    prologue_file = Path("/home/alice") / user_prologue
+    prologue_file.write_text('export HPC_TEST_ORDER="$HPC_TEST_ORDER user"\n')
+    shutil.chown(prologue_file, "alice", "alice")
+    try:
+        _, client = await slurm_kernels.start(
+            {"prologue": ["export HPC_TEST_ORDER=site"], "user_prologue": user_prologue}
+        )
+        result = await run_code(client, "import os; print(os.environ['HPC_TEST_ORDER'])")
+    finally:
+        prologue_file.unlink()
+
+    assert result["stdout"] == "site user\n"
 
 
 @pytest.fixture
