@@ -1,7 +1,7 @@
 """Kernel start, restart and interrupt: a kernel in a Slurm job next to a local one.
 
     .venv/bin/python benchmarks/kernel_start.py [--runs 10] [--partition compute]
-                                               [--as-user alice] [--lazy-package-init]
+                                               [--as-user alice]
 
 Both kernelspecs run the same argv (this venv's ipykernel); only the provisioner differs.
 - start: start_kernel() until the kernel answers kernel_info (ready), from a cold start;
@@ -11,8 +11,6 @@ Local and Slurm runs alternate, so both see the same machine and cluster load. S
 are broken down with the provisioner's startup_timeline.
 
 --as-user: when run as root, reach Slurm as this user (runuser), as the tests do.
---lazy-package-init: run the launcher against a copy of the package whose __init__ does not
-import the server extension (a what-if for jupyterlab_hpc/__init__.py; see README-kernels.md).
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from traitlets.config import Config
 
-import jupyterlab_hpc
 from jupyterlab_hpc.kernels.kernelspec import slurm_kernel_json
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.kernels.resources import JobResources
@@ -59,18 +56,6 @@ def write_kernelspecs(root: Path, resources: JobResources) -> None:
         directory = root / "share" / "jupyter" / "kernels" / name
         directory.mkdir(parents=True)
         (directory / "kernel.json").write_text(json.dumps(spec))
-
-
-def lazy_package_overlay(root: Path) -> Path:
-    """jupyterlab_hpc with an __init__ that imports nothing; everything else linked."""
-    package = Path(str(jupyterlab_hpc.__file__)).parent
-    overlay = root / "overlay" / "jupyterlab_hpc"
-    overlay.mkdir(parents=True)
-    (overlay / "__init__.py").write_text('"""What-if: nothing imported at package import."""\n')
-    for entry in package.iterdir():
-        if entry.name != "__init__.py":
-            (overlay / entry.name).symlink_to(entry)
-    return overlay.parent
 
 
 class Bench:
@@ -200,7 +185,6 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--partition", default="compute")
     parser.add_argument("--as-user", default="alice")
-    parser.add_argument("--lazy-package-init", action="store_true")
     return parser.parse_args()
 
 
@@ -208,11 +192,8 @@ if __name__ == "__main__":
     arguments = parse_arguments()
     with tempfile.TemporaryDirectory(prefix="kernel-bench-") as scratch:
         root = Path(scratch)
-        root.chmod(0o755)  # the job's user reads the overlay
+        root.chmod(0o755)  # the job runs as another user and reads the kernelspecs here
         write_kernelspecs(root, JobResources(partition=arguments.partition, time="10"))
         os.environ["JUPYTER_PATH"] = str(root / "share" / "jupyter")
         os.environ["JUPYTER_RUNTIME_DIR"] = str(root / "runtime")
-        if arguments.lazy_package_init:
-            # sbatch passes the environment on: the job's launcher imports the overlay.
-            os.environ["PYTHONPATH"] = str(lazy_package_overlay(root))
         asyncio.run(main(arguments))
