@@ -24,6 +24,9 @@ module.exports = {
   automock: false,
   // No junit/GitHub reporters: the console summary is what CI reads.
   reporters: ['default'],
+  // Only the sources: the venv and the built extension hold package.json
+  // files whose names collide in jest's module map.
+  roots: ['<rootDir>/src'],
   testRegex: 'src/.*/.*\\.spec\\.tsx?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

@@ -1,23 +1,129 @@
 /**
- * The typed client of the jupyterlab-hpc REST API: the one module that knows
- * its routes. Every function may throw an `HpcRequestError`.
+ * The typed client of the jupyterlab-hpc REST API (API.md): the one module
+ * that knows its routes. Every method may throw an `HpcRequestError`.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI } from './request';
-import { IJobsResponse, JobScope } from './types';
+import { Conditional, HpcRequestError, requestAPI } from './request';
+import {
+  AnnouncementList,
+  ClusterStatus,
+  JobAction,
+  JobDetail,
+  JobList,
+  JobScope,
+  OutputChunk,
+  OutputStream,
+  PartitionList,
+  QuotaList,
+  Submitted
+} from './types';
 
-/**
- * List the current user's jobs, or the whole queue.
- */
-export function fetchJobs(
-  scope: JobScope,
-  serverSettings?: ServerConnection.ISettings
-): Promise<IJobsResponse> {
-  return requestAPI<IJobsResponse>(
-    'jobs' + URLExt.objectToQueryString({ scope }),
-    {},
-    serverSettings
-  );
+export class HpcClient {
+  /**
+   * @param serverSettings The connection to the Jupyter server; the page's
+   * own by default.
+   */
+  constructor(readonly serverSettings?: ServerConnection.ISettings) {}
+
+  /**
+   * The current user's jobs, or the whole queue; `unchanged` when the
+   * listing still has the ETag `etag`.
+   */
+  listJobs(
+    scope: JobScope,
+    etag: string | null = null
+  ): Promise<Conditional<JobList>> {
+    return this._get('jobs' + URLExt.objectToQueryString({ scope }), etag);
+  }
+
+  async getJob(id: string): Promise<JobDetail> {
+    return this._body(await this._get<JobDetail>(jobPath(id)));
+  }
+
+  /**
+   * Cancel, hold, release or requeue a job; resolves once Slurm accepted it.
+   */
+  async actOnJob(id: string, action: JobAction): Promise<void> {
+    const init: RequestInit =
+      action === 'cancel'
+        ? { method: 'DELETE' }
+        : { method: 'POST', body: '{}' };
+    const path = action === 'cancel' ? jobPath(id) : `${jobPath(id)}/${action}`;
+    await requestAPI(path, { init, serverSettings: this.serverSettings });
+  }
+
+  /**
+   * sbatch a batch script (a path relative to the server root) in its folder.
+   */
+  async submitJob(path: string): Promise<Submitted> {
+    const answer = await requestAPI<Submitted>('jobs', {
+      init: { method: 'POST', body: JSON.stringify({ path }) },
+      serverSettings: this.serverSettings
+    });
+    return this._body(answer);
+  }
+
+  /**
+   * The bytes of a job's stdout or stderr from `offset` on.
+   */
+  async readOutput(
+    id: string,
+    stream: OutputStream,
+    offset: number
+  ): Promise<OutputChunk> {
+    const query = URLExt.objectToQueryString({ stream, offset });
+    return this._body(
+      await this._get<OutputChunk>(`${jobPath(id)}/output${query}`)
+    );
+  }
+
+  async getStatus(): Promise<ClusterStatus> {
+    return this._body(await this._get<ClusterStatus>('status'));
+  }
+
+  listPartitions(
+    etag: string | null = null
+  ): Promise<Conditional<PartitionList>> {
+    return this._get('partitions', etag);
+  }
+
+  listQuotas(etag: string | null = null): Promise<Conditional<QuotaList>> {
+    return this._get('quotas', etag);
+  }
+
+  listAnnouncements(
+    etag: string | null = null
+  ): Promise<Conditional<AnnouncementList>> {
+    return this._get('announcements', etag);
+  }
+
+  private _get<T>(
+    endPoint: string,
+    etag: string | null = null
+  ): Promise<Conditional<T>> {
+    return requestAPI<T>(endPoint, {
+      etag,
+      serverSettings: this.serverSettings
+    });
+  }
+
+  /**
+   * The body of an answer to a request sent without an ETag, which the
+   * server cannot answer with 304.
+   */
+  private _body<T>(answer: Conditional<T>): T {
+    if (answer.unchanged) {
+      throw new HpcRequestError(
+        304,
+        'The server answered 304 to a request without an ETag'
+      );
+    }
+    return answer.body;
+  }
+}
+
+function jobPath(id: string): string {
+  return `jobs/${encodeURIComponent(id)}`;
 }

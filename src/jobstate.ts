@@ -1,6 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IJob } from './types';
+import { Job, JobAction } from './types';
 
 /**
  * The few kinds of Slurm job state the UI tells apart (by colour).
@@ -82,12 +82,39 @@ export function describeJobState(
  * What to show about where a job runs: its nodes, or for a pending job why it
  * is still waiting.
  */
-export function jobPlacement(job: IJob): string {
+export function jobPlacement(job: Job): string {
   if (job.state === 'PENDING') {
     if (job.reason_text) {
       return job.reason_text;
     }
-    return job.reason === 'None' ? '' : job.reason;
+    return job.reason === 'None' ? '' : (job.reason ?? '');
   }
   return job.nodes ?? '';
+}
+
+/**
+ * Slurm's reason codes for a job held until someone releases it.
+ */
+const HELD_REASONS = new Set(['JobHeldUser', 'JobHeldAdmin']);
+
+/**
+ * The actions that make sense for a job in its current state; Slurm still
+ * decides whether the user may.
+ */
+export function availableActions(job: Job): JobAction[] {
+  const kind = jobStateKind(job.state);
+  if (kind === 'done' || kind === 'failed') {
+    return [];
+  }
+  const held = HELD_REASONS.has(job.reason ?? '');
+  if (job.state === 'PENDING') {
+    return held ? ['release', 'cancel'] : ['hold', 'cancel'];
+  }
+  if (job.state === 'REQUEUE_HOLD') {
+    return ['release', 'cancel'];
+  }
+  if (kind === 'running' || job.state === 'SUSPENDED') {
+    return ['requeue', 'cancel'];
+  }
+  return ['cancel'];
 }

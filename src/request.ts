@@ -23,28 +23,56 @@ export class HpcRequestError extends Error {
 }
 
 /**
- * Call the server extension and return its JSON answer.
+ * The answer to a conditional GET: the body and its ETag, or `unchanged` when
+ * the server answered 304 to the ETag sent.
+ */
+export type Conditional<T> =
+  { unchanged: false; body: T; etag: string | null } | { unchanged: true };
+
+/**
+ * Options of `requestAPI`.
+ */
+export interface IRequestOptions {
+  /** Fetch options (method, body...). */
+  init?: RequestInit;
+  /** The ETag of the body the caller already has, sent as If-None-Match. */
+  etag?: string | null;
+  /** The connection to use; the page's own by default. */
+  serverSettings?: ServerConnection.ISettings;
+}
+
+/**
+ * Call the server extension.
  *
  * This is the only function that knows how to reach the server: every failure
  * becomes an `HpcRequestError` carrying the server's own message, so callers
- * deal with one error type.
+ * deal with one error type. A 304 (the server's answer to an unchanged ETag)
+ * comes back as `unchanged`, never as an error.
  *
  * @param endPoint Path below `{base_url}hpc/`, query string included.
- * @param init Fetch options (method, body...).
- * @param serverSettings The connection to use; the page's own by default.
  */
 export async function requestAPI<T>(
   endPoint: string,
-  init: RequestInit = {},
-  serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): Promise<T> {
+  options: IRequestOptions = {}
+): Promise<Conditional<T>> {
+  const serverSettings =
+    options.serverSettings ?? ServerConnection.makeSettings();
   const url = URLExt.join(serverSettings.baseUrl, API_NAMESPACE, endPoint);
+  const init = { ...options.init };
+  if (options.etag) {
+    const headers = new Headers(init.headers);
+    headers.set('If-None-Match', options.etag);
+    init.headers = headers;
+  }
 
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, serverSettings);
   } catch (error) {
     throw new HpcRequestError(0, (error as Error).message);
+  }
+  if (response.status === 304) {
+    return { unchanged: true };
   }
 
   const text = await response.text();
@@ -62,7 +90,11 @@ export async function requestAPI<T>(
       `The server sent an answer that is not JSON: ${text.slice(0, 200)}`
     );
   }
-  return body as T;
+  return {
+    unchanged: false,
+    body: body as T,
+    etag: response.headers.get('ETag')
+  };
 }
 
 function parseJSON(text: string): unknown {

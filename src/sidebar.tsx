@@ -8,18 +8,21 @@ import * as React from 'react';
 
 import { CommandIDs } from './commands';
 import { hpcIcon } from './icons';
-import { JobsModel } from './model';
+import { PartitionsModel, QuotasModel } from './models/cluster';
+import { JobsModel } from './models/jobs';
 
 /**
- * The HPC sidebar: a toolbar over sections, each a React view of a model.
+ * The HPC sidebar: a toolbar over sections (jobs, partitions, quotas), each
+ * a React view of a model.
  *
- * The sections' code loads the first time the sidebar is shown, so it stays
- * out of JupyterLab's start.
+ * The models poll only while the sidebar is shown. The sections' code loads
+ * the first time it is shown, so it stays out of JupyterLab's start.
  */
 export class HpcSidebar extends SidePanel {
   constructor(options: HpcSidebar.IOptions) {
     super({ translator: options.translator });
-    this._jobsModel = options.jobsModel;
+    this._models = options.models;
+    this._commands = options.commands;
     this.trans = options.translator.load('jupyterlab_hpc');
     this.id = HpcSidebar.id;
     this.addClass('jp-hpc-Sidebar');
@@ -33,7 +36,7 @@ export class HpcSidebar extends SidePanel {
       // becomes its tooltip and accessible name.
       new CommandToolbarButton({
         commands: options.commands,
-        id: CommandIDs.refreshJobs,
+        id: CommandIDs.refresh,
         label: ''
       })
     );
@@ -41,8 +44,8 @@ export class HpcSidebar extends SidePanel {
 
   protected override onBeforeShow(msg: Message): void {
     super.onBeforeShow(msg);
-    // Jobs may have changed while the sidebar was closed.
-    void this._jobsModel.refresh();
+    // Activating a model asks at once: data may have changed while hidden.
+    this._setActive(true);
     if (!this._sectionsLoading) {
       this._sectionsLoading = this._addSections().catch(reason => {
         console.error('Failed to load the HPC sidebar sections.', reason);
@@ -50,15 +53,51 @@ export class HpcSidebar extends SidePanel {
     }
   }
 
+  protected override onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._setActive(false);
+  }
+
+  private _setActive(active: boolean): void {
+    const { jobs, partitions, quotas } = this._models;
+    jobs.active = active;
+    partitions.active = active;
+    quotas.active = active;
+  }
+
   private async _addSections(): Promise<void> {
-    const { JobsPanel } = await import('./components/JobsPanel');
+    const [{ JobsPanel }, { PartitionsPanel }, { QuotasPanel }] =
+      await Promise.all([
+        import('./components/JobsPanel'),
+        import('./components/PartitionsPanel'),
+        import('./components/QuotasPanel')
+      ]);
     if (this.isDisposed) {
       return;
     }
+    const { jobs, partitions, quotas } = this._models;
+    const trans = this.trans;
+    const openJob = (id: string) =>
+      void this._commands.execute(CommandIDs.openJob, { id });
     this.addWidget(
       section(
-        this.trans.__('Jobs'),
-        <JobsPanel model={this._jobsModel} trans={this.trans} />
+        trans.__('Jobs'),
+        'jp-hpc-Sidebar-jobs',
+        <JobsPanel model={jobs} onOpenJob={openJob} trans={trans} />
+      )
+    );
+    this.addWidget(
+      section(
+        trans.__('Partitions'),
+        'jp-hpc-Sidebar-partitions',
+        <PartitionsPanel model={partitions} trans={trans} />
+      )
+    );
+    this.addWidget(
+      section(
+        trans.__('Quotas'),
+        'jp-hpc-Sidebar-quotas',
+        <QuotasPanel model={quotas} trans={trans} />
       )
     );
   }
@@ -66,7 +105,8 @@ export class HpcSidebar extends SidePanel {
   // Named `trans` for the translation string extractor; SidePanel's own
   // `_trans` holds JupyterLab's bundle.
   private readonly trans: TranslationBundle;
-  private _jobsModel: JobsModel;
+  private _commands: CommandRegistry;
+  private _models: HpcSidebar.IModels;
   private _sectionsLoading: Promise<void> | null = null;
 }
 
@@ -76,9 +116,15 @@ export namespace HpcSidebar {
    */
   export const id = 'jp-hpc-sidebar';
 
+  export interface IModels {
+    jobs: JobsModel;
+    partitions: PartitionsModel;
+    quotas: QuotasModel;
+  }
+
   export interface IOptions {
     commands: CommandRegistry;
-    jobsModel: JobsModel;
+    models: IModels;
     translator: ITranslator;
   }
 }
@@ -91,9 +137,14 @@ function heading(text: string): Widget {
   return widget;
 }
 
-function section(title: string, body: React.ReactElement): ReactWidget {
+function section(
+  title: string,
+  className: string,
+  body: React.ReactElement
+): ReactWidget {
   const widget = ReactWidget.create(body);
   widget.addClass('jp-hpc-Sidebar-section');
+  widget.addClass(className);
   widget.title.label = title;
   return widget;
 }

@@ -1,59 +1,78 @@
 /**
- * Payload types of the jupyterlab-hpc REST API (see the project's API contract).
- *
- * Written by hand for now; they are to be generated from the server's OpenAPI
- * document, so keep them a plain mirror of the JSON with no client logic.
+ * Payload types of the jupyterlab-hpc REST API, taken from the types that
+ * `jlpm generate:types` writes from the server's OpenAPI document
+ * (jupyterlab_hpc/openapi/openapi.json). Looked up by route, so they follow
+ * the contract (API.md) rather than the document's schema names.
  */
+import type { paths } from './openapi';
+
+/**
+ * The JSON body of a route's successful answer.
+ */
+type JsonOf<Operation> = Operation extends {
+  responses: infer Responses;
+}
+  ? {
+      [Status in keyof Responses]: Responses[Status] extends {
+        content: { 'application/json': infer Body };
+      }
+        ? Status extends 200 | 201
+          ? Body
+          : never
+        : never;
+    }[keyof Responses]
+  : never;
 
 /**
  * Whose jobs to list: the current user's, or the whole queue.
  */
-export type JobScope = 'mine' | 'all';
+export type JobScope = NonNullable<
+  NonNullable<paths['/hpc/jobs']['get']['parameters']['query']>['scope']
+>;
+
+export type JobList = JsonOf<paths['/hpc/jobs']['get']>;
 
 /**
  * One Slurm job (or one task of a job array) as the server reports it.
- *
- * Times are ISO 8601 UTC strings; durations are seconds; null means unknown
- * or unlimited.
  */
-export interface IJob {
-  /** Slurm job id, "1234" or "1234_7" for an array task. */
-  id: string;
-  name: string;
-  user: string;
-  account: string;
-  partition: string;
-  qos: string;
-  /** Slurm's long state name, e.g. "PENDING", "RUNNING", "COMPLETED". */
-  state: string;
-  /** Slurm's reason code, e.g. "Priority", or "None". */
-  reason: string;
-  /** The reason code explained in plain words. */
-  reason_text: string | null;
-  submit_time: string | null;
-  start_time: string | null;
-  end_time: string | null;
-  time_limit: number | null;
-  elapsed: number | null;
-  /** Slurm node list, e.g. "n[1-2]". */
-  nodes: string | null;
-  node_count: number | null;
-  cpus: number | null;
-  memory_mb: number | null;
-  gpus: number | null;
-  work_dir: string | null;
-  stdout: string | null;
-  stderr: string | null;
-  array_job_id: string | null;
-  array_task_id: string | null;
-  exit_code: string | null;
-}
+export type Job = JobList['jobs'][number];
 
 /**
- * Response of `GET /hpc/jobs`.
+ * A job with what only `GET /hpc/jobs/{id}` tells: estimated start,
+ * efficiency and command.
  */
-export interface IJobsResponse {
-  jobs: IJob[];
-  /** When the server last asked Slurm, ISO 8601 UTC. */
-  updated: string;
-}
+export type JobDetail = JsonOf<paths['/hpc/jobs/{job_id}']['get']>;
+
+export type Submitted = JsonOf<paths['/hpc/jobs']['post']>;
+
+export type OutputChunk = JsonOf<paths['/hpc/jobs/{job_id}/output']['get']>;
+
+export type OutputStream = NonNullable<
+  NonNullable<
+    paths['/hpc/jobs/{job_id}/output']['get']['parameters']['query']
+  >['stream']
+>;
+
+export type ClusterStatus = JsonOf<paths['/hpc/status']['get']>;
+
+export type PartitionList = JsonOf<paths['/hpc/partitions']['get']>;
+
+export type Partition = PartitionList['partitions'][number];
+
+export type QuotaList = JsonOf<paths['/hpc/quotas']['get']>;
+
+/**
+ * One of the user's accounts with every limit Slurm enforces on it.
+ */
+export type AccountQuota = QuotaList['accounts'][number];
+
+export type QuotaLimit = AccountQuota['limits'][number];
+
+export type AnnouncementList = JsonOf<paths['/hpc/announcements']['get']>;
+
+export type Announcement = AnnouncementList['announcements'][number];
+
+/**
+ * An action on a job, each behind its own route.
+ */
+export type JobAction = 'cancel' | 'hold' | 'release' | 'requeue';

@@ -4,6 +4,9 @@ The tests run as root (CI and the dev machines), so the server must allow it; Sl
 the cluster's user alice, so the jobs the tests submit as alice are "mine" in the sidebar.
 """
 
+import os
+from tempfile import mkdtemp
+
 from jupyterlab.galata import configure_jupyter_server
 
 c = get_config()  # noqa: F821  (provided by Jupyter when it loads this file)
@@ -13,3 +16,14 @@ configure_jupyter_server(c)
 c.ServerApp.port = 8890  # keep in step with playwright.config.js
 c.ServerApp.allow_root = True
 c.SlurmCommands.command_prefix = ["runuser", "-u", "alice", "--"]
+
+# Batch scripts submitted from the file browser run as alice in their folder: alice must read
+# them and write her output there, as in a home directory (sticky, like /tmp).
+root_dir = mkdtemp(prefix="galata-hpc-")
+os.chmod(root_dir, 0o1777)  # noqa: S103
+c.ServerApp.root_dir = root_dir
+
+# Tests wait for what they changed in Slurm (a reservation, a quota): short caches keep them fast.
+c.HPCExtension.announcements_refresh = 1.0
+c.HPCExtension.partitions_refresh = 2.0
+c.HPCExtension.jobs_refresh = 1.0

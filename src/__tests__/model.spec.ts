@@ -1,13 +1,16 @@
 import { signalToPromise } from '@jupyterlab/testing';
 
-import { JobsModel } from '../model';
+import { HpcClient } from '../api';
+import { JobsModel } from '../models/jobs';
 import {
   FakeJupyterServer,
   failure,
   jobsResponse,
   makeJob,
+  notModified,
   ok,
-  setPageVisibility
+  setPageVisibility,
+  sleep
 } from './fixtures';
 
 /**
@@ -31,9 +34,9 @@ describe('JobsModel', () => {
     const server = new FakeJupyterServer([ok(jobsResponse([job]))]);
 
     model = new JobsModel({
+      client: server.client,
       refreshInterval: NO_AUTOMATIC_TICK,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
 
@@ -53,9 +56,9 @@ describe('JobsModel', () => {
     ]);
 
     model = new JobsModel({
+      client: server.client,
       refreshInterval: 20,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
     expect(model.jobs).toHaveLength(0);
@@ -71,9 +74,9 @@ describe('JobsModel', () => {
       failure(503, 'slurmctld is not responding')
     ]);
     model = new JobsModel({
+      client: server.client,
       refreshInterval: NO_AUTOMATIC_TICK,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
 
@@ -91,9 +94,9 @@ describe('JobsModel', () => {
     ]);
 
     model = new JobsModel({
+      client: server.client,
       refreshInterval: 20,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
     expect(model.error?.status).toBe(503);
@@ -114,9 +117,9 @@ describe('JobsModel', () => {
     };
 
     model = new JobsModel({
+      client: new HpcClient(settings),
       refreshInterval: NO_AUTOMATIC_TICK,
-      scope: 'mine',
-      serverSettings: settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
 
@@ -130,9 +133,9 @@ describe('JobsModel', () => {
       ok(jobsResponse([makeJob(), makeJob({ id: '1235', user: 'bob' })]))
     ]);
     model = new JobsModel({
+      client: server.client,
       refreshInterval: NO_AUTOMATIC_TICK,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
 
@@ -152,9 +155,9 @@ describe('JobsModel', () => {
   it('stops polling when disposed', async () => {
     const server = new FakeJupyterServer([ok(jobsResponse([]))]);
     model = new JobsModel({
+      client: server.client,
       refreshInterval: 20,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
 
@@ -169,9 +172,9 @@ describe('JobsModel', () => {
   it('stops asking while the browser tab is hidden and resumes when it is shown', async () => {
     const server = new FakeJupyterServer([ok(jobsResponse([]))]);
     model = new JobsModel({
+      client: server.client,
       refreshInterval: 20,
-      scope: 'mine',
-      serverSettings: server.settings
+      scope: 'mine'
     });
     await signalToPromise(model.changed);
 
@@ -184,5 +187,132 @@ describe('JobsModel', () => {
     setPageVisibility('visible');
     await signalToPromise(model.changed);
     expect(server.requests.length).toBeGreaterThan(requestsWhileHidden);
+  });
+
+  it('sends the last ETag and keeps its jobs without a change on 304', async () => {
+    const server = new FakeJupyterServer([
+      ok(jobsResponse([makeJob()]), '"v1"'),
+      notModified()
+    ]);
+    model = new JobsModel({
+      client: server.client,
+      refreshInterval: NO_AUTOMATIC_TICK,
+      scope: 'mine'
+    });
+    await signalToPromise(model.changed);
+    let changes = 0;
+    model.changed.connect(() => changes++);
+
+    await model.refresh();
+
+    expect(server.requests[0].headers.get('If-None-Match')).toBeNull();
+    expect(server.requests[1].headers.get('If-None-Match')).toBe('"v1"');
+    expect(model.jobs).toHaveLength(1);
+    expect(changes).toBe(0);
+  });
+
+  it('does not poll while no view is active and asks at once when one becomes active', async () => {
+    const server = new FakeJupyterServer([ok(jobsResponse([makeJob()]))]);
+    model = new JobsModel({
+      client: server.client,
+      refreshInterval: 20,
+      scope: 'mine',
+      active: false
+    });
+    await sleep(150);
+    expect(server.requests).toHaveLength(0);
+
+    model.active = true;
+    await signalToPromise(model.changed);
+
+    expect(server.requests.length).toBeGreaterThan(0);
+    expect(model.jobs).toHaveLength(1);
+  });
+
+  it('shows only the jobs matching its query, in its order, without asking the server', async () => {
+    const server = new FakeJupyterServer([
+      ok(
+        jobsResponse([
+          makeJob({ id: '7', name: 'prep', partition: 'debug' }),
+          makeJob({ id: '12', name: 'train-a', partition: 'compute' }),
+          makeJob({ id: '9', name: 'train-b', partition: 'compute' })
+        ])
+      )
+    ]);
+    model = new JobsModel({
+      client: server.client,
+      refreshInterval: NO_AUTOMATIC_TICK,
+      scope: 'mine'
+    });
+    await signalToPromise(model.changed);
+
+    model.query = {
+      ...model.query,
+      partition: 'compute',
+      sort: 'id',
+      descending: false
+    };
+
+    expect(model.visibleJobs.map(job => job.id)).toEqual(['9', '12']);
+    expect(model.choices.partition).toEqual(['compute', 'debug']);
+    expect(model.isFiltering).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('lifts the filters that hide a job it is asked to reveal', async () => {
+    const server = new FakeJupyterServer([
+      ok(jobsResponse([makeJob({ id: '5', state: 'PENDING' })]))
+    ]);
+    model = new JobsModel({
+      client: server.client,
+      refreshInterval: NO_AUTOMATIC_TICK,
+      scope: 'mine'
+    });
+    await signalToPromise(model.changed);
+    model.query = { ...model.query, state: 'RUNNING' };
+    expect(model.visibleJobs).toHaveLength(0);
+
+    model.reveal('5');
+
+    expect(model.revealed).toBe('5');
+    expect(model.visibleJobs.map(job => job.id)).toEqual(['5']);
+  });
+
+  it('posts an action to its route and lists the jobs again', async () => {
+    const server = new FakeJupyterServer([
+      ok(jobsResponse([makeJob({ id: '5', state: 'PENDING' })])),
+      { status: 204, body: null },
+      ok(jobsResponse([]))
+    ]);
+    model = new JobsModel({
+      client: server.client,
+      refreshInterval: NO_AUTOMATIC_TICK,
+      scope: 'mine'
+    });
+    await signalToPromise(model.changed);
+
+    await model.act('5', 'hold');
+
+    expect(server.requests[1].method).toBe('POST');
+    expect(new URL(server.requests[1].url).pathname).toBe('/hpc/jobs/5/hold');
+    expect(model.jobs).toHaveLength(0);
+  });
+
+  it('throws Slurm refusal of an action with its message', async () => {
+    const server = new FakeJupyterServer([
+      ok(jobsResponse([makeJob()])),
+      failure(409, 'Job 1234 has already finished (COMPLETED)')
+    ]);
+    model = new JobsModel({
+      client: server.client,
+      refreshInterval: NO_AUTOMATIC_TICK,
+      scope: 'mine'
+    });
+    await signalToPromise(model.changed);
+
+    await expect(model.act('1234', 'cancel')).rejects.toThrow(
+      'Job 1234 has already finished (COMPLETED)'
+    );
+    expect(server.requests[1].method).toBe('DELETE');
   });
 });

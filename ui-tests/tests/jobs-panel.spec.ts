@@ -1,70 +1,137 @@
-import { expect, test } from '@jupyterlab/galata';
-import { execFileSync } from 'child_process';
+import { IJupyterLabPageFixture, expect, test } from '@jupyterlab/galata';
 import { randomBytes } from 'crypto';
 
-/**
- * The cluster user the test server acts as (jupyter_server_test_config.py).
- */
-const SLURM_USER = 'alice';
+import { asSlurmUser, cancel, queuedJobIds, submit } from './slurm';
 
 /**
- * Run a Slurm command as the test user and return its output.
+ * The row of job `id` in the jobs table.
  */
-function asSlurmUser(command: string, args: string[]): string {
-  return execFileSync('runuser', ['-u', SLURM_USER, '--', command, ...args], {
-    encoding: 'utf-8',
-    timeout: 30 * 1000
-  }).trim();
+function jobRow(page: IJupyterLabPageFixture, id: string) {
+  return page
+    .getByRole('table', { name: 'Slurm jobs' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name: id, exact: true }) });
+}
+
+async function openSidebar(page: IJupyterLabPageFixture): Promise<void> {
+  await page.getByRole('tab', { name: 'Slurm jobs' }).click();
+  await page
+    .getByRole('button', { name: 'Refresh jobs, partitions and quotas' })
+    .click();
 }
 
 test.describe('Jobs panel', () => {
-  const jobName = `galata-${randomBytes(4).toString('hex')}`;
-  let jobId = '';
-
-  test.beforeAll(() => {
-    // --parsable prints "<id>" or "<id>;<cluster>".
-    jobId = asSlurmUser('sbatch', [
-      '--parsable',
-      '-J',
-      jobName,
-      '-p',
-      'debug',
-      '-t',
-      '5',
-      '-o',
-      '/dev/null',
-      '--chdir',
-      '/tmp',
-      '--wrap',
-      'sleep 300'
-    ]).split(';')[0];
-  });
+  const suffix = randomBytes(4).toString('hex');
+  const submitted: string[] = [];
 
   test.afterAll(() => {
-    if (jobId) {
-      asSlurmUser('scancel', [jobId]);
-    }
+    cancel(...submitted);
   });
 
   test('shows a job the user just submitted, running or pending', async ({
     page
   }, testInfo) => {
-    await page.getByRole('tab', { name: 'Slurm jobs' }).click();
+    const name = `galata-${suffix}`;
+    const id = submit(name, 'sleep 300', ['-o', '/dev/null']);
+    submitted.push(id);
+
+    await openSidebar(page);
+
+    const row = jobRow(page, id);
+    await expect(row).toBeVisible({ timeout: 30 * 1000 });
+    await expect(row.getByRole('cell', { name, exact: true })).toBeVisible();
+    await expect(row.getByText(/^(RUNNING|PENDING)$/)).toBeVisible();
+    await page.screenshot({ path: testInfo.outputPath('jobs-panel.png') });
+  });
+
+  test('cancels a job from its detail view, after confirmation', async ({
+    page
+  }) => {
+    const id = submit(`galata-cancel-${suffix}`, 'sleep 300', [
+      '-o',
+      '/dev/null'
+    ]);
+    submitted.push(id);
+    await openSidebar(page);
+
+    await jobRow(page, id).click();
+    const detail = page.getByRole('main').getByRole('tabpanel', {
+      name: `Job ${id}`
+    });
+    await detail.getByRole('button', { name: 'Cancel job' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toContainText(`Cancel job ${id}?`);
+    await dialog.getByRole('button', { name: 'Cancel Job' }).click();
+
+    await expect
+      .poll(() => queuedJobIds(), { timeout: 30 * 1000 })
+      .not.toContain(id);
+    await expect(jobRow(page, id)).toHaveCount(0, { timeout: 30 * 1000 });
+  });
+
+  test('holds a pending job: Slurm then says JobHeldUser', async ({ page }) => {
+    // Not eligible for an hour, so it stays pending whatever else runs.
+    const id = submit(`galata-hold-${suffix}`, 'true', [
+      '--begin',
+      'now+1hour',
+      '-o',
+      '/dev/null'
+    ]);
+    submitted.push(id);
+    await openSidebar(page);
+
+    await jobRow(page, id).click();
+    const detail = page.getByRole('tabpanel', { name: `Job ${id}` });
+    await detail.getByRole('button', { name: 'Hold' }).click();
     await page
-      .getByRole('button', { name: 'Refresh the list of Slurm jobs' })
+      .getByRole('dialog')
+      .getByRole('button', { name: 'Hold Job' })
       .click();
 
-    const row = page
-      .getByRole('table', { name: 'Slurm jobs' })
-      .getByRole('row')
-      .filter({ has: page.getByRole('cell', { name: jobId, exact: true }) });
-    // The server refreshes its Slurm cache on its own schedule.
-    await expect(row).toBeVisible({ timeout: 30 * 1000 });
-    await expect(
-      row.getByRole('cell', { name: jobName, exact: true })
-    ).toBeVisible();
-    await expect(row.getByText(/^(RUNNING|PENDING)$/)).toBeVisible();
+    await expect(detail.getByText(/JobHeldUser/)).toBeVisible({
+      timeout: 30 * 1000
+    });
+    expect(asSlurmUser('squeue', ['-h', '-j', id, '-o', '%r'])).toBe(
+      'JobHeldUser'
+    );
+    await expect(detail.getByRole('button', { name: 'Release' })).toBeVisible();
+  });
 
-    await page.screenshot({ path: testInfo.outputPath('jobs-panel.png') });
+  test('follows the output of a running job', async ({ page }) => {
+    const id = submit(
+      `galata-tail-${suffix}`,
+      'for i in $(seq 1 60); do echo "tick $i"; sleep 1; done',
+      ['-o', `/tmp/galata-tail-${suffix}-%j.out`]
+    );
+    submitted.push(id);
+    await openSidebar(page);
+
+    await jobRow(page, id).click();
+    const output = page
+      .getByRole('tabpanel', { name: `Job ${id}` })
+      .getByRole('region', { name: `Output of job ${id}` });
+    // Once the job runs (the queue may be busy), its lines keep coming.
+    await expect(output).toContainText('tick 1', { timeout: 90 * 1000 });
+    await expect(output).toContainText('tick 4', { timeout: 30 * 1000 });
+  });
+
+  test('renders a job named like HTML as text', async ({ page }) => {
+    const name = '<img src=x onerror=alert(1)>';
+    const id = submit(name, 'sleep 120', ['-o', '/dev/null']);
+    submitted.push(id);
+    const dialogs: string[] = [];
+    page.on('dialog', dialog => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+
+    await openSidebar(page);
+
+    const row = jobRow(page, id);
+    await expect(row.getByRole('cell', { name, exact: true })).toBeVisible({
+      timeout: 30 * 1000
+    });
+    await expect(row.locator('img')).toHaveCount(0);
+    expect(dialogs).toEqual([]);
   });
 });
