@@ -1,7 +1,8 @@
 """A shared cache in front of Slurm: one query per data kind per interval, however many tabs poll.
 
-Concurrent requests for the same key wait for one Slurm call. While Slurm fails, the failure
-itself is cached for a growing back-off so an outage is not met with a stampede of retries.
+Concurrent requests for the same key wait for one Slurm call. A value out of date by less than
+one interval is served while one read refreshes it. While Slurm fails, the failure itself is
+cached for a growing back-off so an outage is not met with a stampede of retries.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SlurmCache:
     clock: Callable[[], float] = time.monotonic
     _entries: dict[Hashable, _Entry] = field(default_factory=dict)
     _inflight: dict[Hashable, asyncio.Future[Fresh[Any]]] = field(default_factory=dict)
+    _generation: int = 0  # bumped by invalidate()
     slurm_calls: int = 0  # how often Slurm was really asked; the load benchmark reads it
 
     async def get(
@@ -49,29 +51,17 @@ class SlurmCache:
         """The value under ``key``, fetched when it is older than ``ttl`` (default: the cache's)."""
         ttl = self.ttl if ttl is None else ttl
         entry = self._entries.get(key)
-        if entry is not None and self.clock() < entry.expires:
+        now = self.clock()
+        if entry is not None and now < entry.expires:
             if isinstance(entry.outcome, Exception):
                 raise entry.outcome
             return entry.outcome
-        if key in self._inflight:
-            return await asyncio.shield(self._inflight[key])
-        future: asyncio.Future[Fresh[Any]] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            fresh = Fresh(await self._fetch(fetch), _now())
-        except Exception as error:
-            failures = (entry.failures if entry else 0) + 1
-            backoff = min(ttl * 2 ** (failures - 1), self.max_backoff)
-            self._entries[key] = _Entry(self.clock() + backoff, error, failures)
-            future.set_exception(error)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        else:
-            self._entries[key] = _Entry(self.clock() + ttl, fresh)
-            future.set_result(fresh)
-            return fresh
-        finally:
-            del self._inflight[key]
+        read = self._inflight.get(key) or self._start_read(key, fetch, ttl, entry)
+        if entry is not None and isinstance(entry.outcome, Fresh) and now < entry.expires + ttl:
+            # Out of date by less than one interval: answer with it at once while the read
+            # above refreshes it, so no poll waits for a slow squeue on a big queue.
+            return entry.outcome
+        return await asyncio.shield(read)
 
     def peek(self, key: Hashable) -> Fresh[Any] | None:
         """The value under ``key`` if one is cached and still fresh; never asks Slurm."""
@@ -81,12 +71,48 @@ class SlurmCache:
         return entry.outcome
 
     def invalidate(self) -> None:
-        """Forget everything, e.g. after the user changed Slurm's state (cancel, submit)."""
+        """Forget everything, e.g. after the user changed Slurm's state (cancel, submit).
+        Reads already under way may predate the change: their results are dropped."""
         self._entries.clear()
+        self._inflight.clear()
+        self._generation += 1
 
-    async def _fetch(self, fetch: Callable[[], Awaitable[T]]) -> T:
-        self.slurm_calls += 1
-        return await fetch()
+    def _start_read(
+        self,
+        key: Hashable,
+        fetch: Callable[[], Awaitable[Any]],
+        ttl: float,
+        entry: _Entry | None,
+    ) -> asyncio.Task[Fresh[Any]]:
+        read = asyncio.ensure_future(self._read(key, fetch, ttl, entry))
+        # A refresh nobody waits for may fail: its error is kept in the entry, not lost.
+        read.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._inflight[key] = read
+        return read
+
+    async def _read(
+        self,
+        key: Hashable,
+        fetch: Callable[[], Awaitable[Any]],
+        ttl: float,
+        entry: _Entry | None,
+    ) -> Fresh[Any]:
+        generation = self._generation
+        try:
+            self.slurm_calls += 1
+            fresh = Fresh(await fetch(), _now())
+        except Exception as error:
+            failures = (entry.failures if entry else 0) + 1
+            backoff = min(ttl * 2 ** (failures - 1), self.max_backoff)
+            self._keep(key, generation, _Entry(self.clock() + backoff, error, failures))
+            raise
+        self._keep(key, generation, _Entry(self.clock() + ttl, fresh))
+        return fresh
+
+    def _keep(self, key: Hashable, generation: int, entry: _Entry) -> None:
+        if generation == self._generation:
+            self._entries[key] = entry
+            self._inflight.pop(key, None)
 
 
 def _now() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 
 # Words Slurm prints where a value is absent.
 _ABSENT = {"", "N/A", "n/a", "(null)", "None", "NONE", "Unknown", "UNLIMITED", "INVALID", "NOT_SET"}
@@ -14,7 +15,8 @@ _MEMORY_FACTORS_MB = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024**2, "P"
 
 
 def text_or_none(value: str) -> str | None:
-    return None if value.strip() in _ABSENT else value.strip()
+    text = value.strip()
+    return None if text in _ABSENT else text
 
 
 def int_or_none(value: str) -> int | None:
@@ -22,6 +24,9 @@ def int_or_none(value: str) -> int | None:
     return int(text) if text is not None and text.isdigit() else None
 
 
+# Listings repeat the same times and limits thousands of times (jobs submitted together, the
+# partition's default limit): converting each distinct value once keeps a 10,000-job parse cheap.
+@lru_cache(maxsize=16384)
 def utc_time(value: str) -> str | None:
     """Slurm's local ``2026-11-22T03:15:00`` as ISO 8601 UTC, or None for N/A/Unknown."""
     text = text_or_none(value)
@@ -36,6 +41,7 @@ def utc_time(value: str) -> str | None:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+@lru_cache(maxsize=4096)
 def duration_seconds(value: str) -> int | None:
     """``[days-][hours:]minutes:seconds`` (or a bare minute count) in seconds; UNLIMITED is None."""
     text = text_or_none(value)

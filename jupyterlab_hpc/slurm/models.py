@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 # Job states a job does not leave by itself: it ended (unless requeued).
@@ -45,7 +45,9 @@ class Job:
     exit_code: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a str, int or None: a shallow copy is asdict() at a tenth of the cost,
+        # which counts with 10,000 jobs per listing.
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

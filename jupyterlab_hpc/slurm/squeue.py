@@ -7,6 +7,8 @@ on big queues (see CONTRIBUTING.md, "Choosing output formats").
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from jupyterlab_hpc.slurm.fields import (
     duration_seconds,
     gpu_count,
@@ -48,6 +50,7 @@ _FIELDS = (
     ("stdout", "StdOut"),
     ("stderr", "StdErr"),
 )
+_NAMES = tuple(name for name, _ in _FIELDS)
 # Without a size squeue prints each value whole, then the suffix: our separator.
 FORMAT = ",".join(f"{field}:{SEPARATOR}" for _, field in _FIELDS)
 
@@ -65,7 +68,7 @@ def parse_jobs(output: str) -> list[Job]:
         values = line.split(SEPARATOR)[: len(_FIELDS) + 1]
         if len(values) != len(_FIELDS) + 1 or values.pop():
             continue
-        jobs.append(_job(dict(zip((name for name, _ in _FIELDS), values, strict=True))))
+        jobs.append(_job(dict(zip(_NAMES, values, strict=True))))
     return jobs
 
 
@@ -74,7 +77,7 @@ def _job(raw: dict[str, str]) -> Job:
     pending = state == "PENDING"
     reason = text_or_none(raw["reason"])
     array_task = text_or_none(raw["array_task_id"])
-    tres = tres_items(raw["tres"])
+    memory, gpus = _allocated(raw["tres"])
     return Job(
         id=raw["id"].strip(),
         name=raw["name"],
@@ -93,8 +96,8 @@ def _job(raw: dict[str, str]) -> Job:
         nodes=None if pending else text_or_none(raw["nodes"]),
         node_count=int_or_none(raw["node_count"]),
         cpus=int_or_none(raw["cpus"]),
-        memory_mb=memory_mb(tres.get("mem", "")),
-        gpus=gpu_count(raw["tres"]),
+        memory_mb=memory,
+        gpus=gpus,
         work_dir=text_or_none(raw["work_dir"]),
         stdout=text_or_none(raw["stdout"]),
         stderr=text_or_none(raw["stderr"]),
@@ -102,3 +105,9 @@ def _job(raw: dict[str, str]) -> Job:
         array_task_id=array_task,
         exit_code=None,
     )
+
+
+@lru_cache(maxsize=4096)
+def _allocated(tres: str) -> tuple[int | None, int | None]:
+    """Memory (MB) and GPUs of an allocated-TRES list; a queue repeats a few distinct ones."""
+    return memory_mb(tres_items(tres).get("mem", "")), gpu_count(tres)

@@ -47,15 +47,45 @@ async def test_within_the_interval_every_caller_gets_the_same_answer_from_one_qu
     assert second == first
 
 
-async def test_after_the_interval_slurm_is_asked_again() -> None:
+async def test_after_the_interval_the_old_answer_comes_at_once_while_slurm_is_asked_again() -> None:
     clock, source = FakeClock(), CountingSource()
+    source.delay = 0.05
     cache = SlurmCache(ttl=5, clock=clock)
 
     await cache.get("jobs", source)
     clock.now += 5.1
+    stale = await asyncio.wait_for(cache.get("jobs", source), timeout=0.01)
+    await asyncio.sleep(0.1)  # the refresh it started
+    fresh = await cache.get("jobs", source)
+
+    assert stale.value == 1
+    assert (source.calls, fresh.value) == (2, 2)
+
+
+async def test_an_answer_older_than_two_intervals_is_never_served() -> None:
+    clock, source = FakeClock(), CountingSource()
+    cache = SlurmCache(ttl=5, clock=clock)
+
+    await cache.get("jobs", source)
+    clock.now += 10.1
     fresh = await cache.get("jobs", source)
 
     assert (source.calls, fresh.value) == (2, 2)
+
+
+async def test_a_read_under_way_when_the_cache_is_invalidated_is_not_kept() -> None:
+    source = CountingSource()
+    source.delay = 0.05
+    cache = SlurmCache(ttl=5)
+
+    before_the_change = asyncio.ensure_future(cache.get("jobs", source))
+    await asyncio.sleep(0.01)
+    cache.invalidate()  # e.g. a job was cancelled meanwhile
+    after_the_change = await cache.get("jobs", source)
+    await before_the_change
+
+    assert after_the_change.value == 2
+    assert (await cache.get("jobs", source)).value == 2
 
 
 async def test_concurrent_requests_are_coalesced_into_one_query() -> None:

@@ -36,6 +36,14 @@ def test_the_etag_ignores_when_the_data_was_read_but_not_what_it_says() -> None:
     assert changed.etag != later.etag
 
 
+def test_the_body_is_the_whole_payload_as_json() -> None:
+    payload = {"jobs": [{"id": "1", "name": 'ä "quoted"'}], "updated": "2026-11-28T09:00:00Z"}
+
+    assert json.loads(render(payload).body) == payload
+    assert json.loads(render({"updated": "now"}).body) == {"updated": "now"}
+    assert json.loads(render({"jobs": []}).body) == {"jobs": []}
+
+
 def test_old_views_are_forgotten_beyond_the_limit() -> None:
     bodies = RenderedBodies(max_views=2)
     source = object()
