@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from jupyterlab_hpc.services.cache import Fresh, SlurmCache
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.models import UserAccess
@@ -16,10 +18,13 @@ class UserService:
         self.cache = cache
         self.ttl = ttl
         self._name: str | None = None
+        # Many first requests arrive together when Lab opens: one whoami serves them all.
+        self._asking = asyncio.Lock()
 
     async def name(self) -> str:
-        if self._name is None:
-            self._name = await self.backend.whoami()
+        async with self._asking:
+            if self._name is None:
+                self._name = await self.backend.whoami()
         return self._name
 
     async def access(self) -> Fresh[UserAccess]:
