@@ -13,10 +13,15 @@ import {
   JobDetail,
   JobList,
   JobScope,
+  KernelOptions,
+  KernelStartRequest,
+  KernelStarted,
   OutputChunk,
   OutputStream,
   PartitionList,
   QuotaList,
+  RemoteKernel,
+  RemoteKernelList,
   Submitted
 } from './types';
 
@@ -99,6 +104,45 @@ export class HpcClient {
     return this._get('announcements', etag);
   }
 
+  /**
+   * What the Restart Kernel on Cluster dialog offers: presets, defaults, the
+   * user's partitions and accounts, the site's limits.
+   */
+  async getKernelOptions(): Promise<KernelOptions> {
+    return this._body(await this._get<KernelOptions>('kernels/options'));
+  }
+
+  /**
+   * Start a kernel in a Slurm job; resolves at once with its Jupyter kernel
+   * id, queued. Progress follows as events and in `getRemoteKernel`.
+   */
+  async startRemoteKernel(request: KernelStartRequest): Promise<KernelStarted> {
+    const answer = await requestAPI<KernelStarted>('kernels', {
+      init: { method: 'POST', body: JSON.stringify(request) },
+      serverSettings: this.serverSettings
+    });
+    return this._body(answer);
+  }
+
+  async listRemoteKernels(): Promise<RemoteKernelList> {
+    return this._body(await this._get<RemoteKernelList>('kernels'));
+  }
+
+  async getRemoteKernel(id: string): Promise<RemoteKernel> {
+    return this._body(await this._get<RemoteKernel>(kernelPath(id)));
+  }
+
+  /**
+   * Cancel a queued remote kernel, shut a running one down (its job ends),
+   * or forget one that ended.
+   */
+  async stopRemoteKernel(id: string): Promise<void> {
+    await requestAPI(kernelPath(id), {
+      init: { method: 'DELETE' },
+      serverSettings: this.serverSettings
+    });
+  }
+
   private _get<T>(
     endPoint: string,
     etag: string | null = null
@@ -126,4 +170,8 @@ export class HpcClient {
 
 function jobPath(id: string): string {
   return `jobs/${encodeURIComponent(id)}`;
+}
+
+function kernelPath(id: string): string {
+  return `kernels/${encodeURIComponent(id)}`;
 }

@@ -10,4 +10,6 @@ export namespace CommandIDs {
   export const releaseJob = 'hpc:release-job';
   export const requeueJob = 'hpc:requeue-job';
   export const submitScript = 'hpc:submit-script';
+  export const restartKernelOnCluster = 'hpc:restart-kernel-on-cluster';
+  export const restartKernelLocally = 'hpc:restart-kernel-locally';
 }

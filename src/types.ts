@@ -16,7 +16,7 @@ type JsonOf<Operation> = Operation extends {
       [Status in keyof Responses]: Responses[Status] extends {
         content: { 'application/json': infer Body };
       }
-        ? Status extends 200 | 201
+        ? Status extends 200 | 201 | 202
           ? Body
           : never
         : never;
@@ -76,3 +76,33 @@ export type Announcement = AnnouncementList['announcements'][number];
  * An action on a job, each behind its own route.
  */
 export type JobAction = 'cancel' | 'hold' | 'release' | 'requeue';
+
+export type KernelOptions = JsonOf<paths['/hpc/kernels/options']['get']>;
+
+/**
+ * What a remote kernel's Slurm job asks for; an absent or null field leaves
+ * it to Slurm's default.
+ */
+export type KernelResources = KernelOptions['defaults'];
+
+export type KernelPreset = KernelOptions['presets'][number];
+
+/**
+ * The site's upper bounds on remote kernels' resources (null: Slurm's only).
+ */
+export type KernelLimits = NonNullable<KernelOptions['limits']>;
+
+export type KernelStartRequest = NonNullable<
+  paths['/hpc/kernels']['post']['requestBody']
+>['content']['application/json'];
+
+export type KernelStarted = JsonOf<paths['/hpc/kernels']['post']>;
+
+export type RemoteKernelList = JsonOf<paths['/hpc/kernels']['get']>;
+
+/**
+ * A kernel started in a Slurm job, as `GET /hpc/kernels/{id}` reports it.
+ */
+export type RemoteKernel = JsonOf<paths['/hpc/kernels/{kernel_id}']['get']>;
+
+export type RemoteKernelState = RemoteKernel['state'];

@@ -27,3 +27,23 @@ c.ServerApp.root_dir = root_dir
 c.HPCExtension.announcements_refresh = 1.0
 c.HPCExtension.partitions_refresh = 2.0
 c.HPCExtension.jobs_refresh = 1.0
+
+# Remote kernels run as alice too: her jobs, her kernel processes, her secrets file. The venv's
+# Python (which imports jupyterlab_hpc and ipykernel) is readable by alice and seen by the nodes.
+c.SlurmProvisioner.command_prefix = ["runuser", "-u", "alice", "--"]
+c.SlurmProvisioner.job_name = "galata-kernel"
+# A server killed with its tests leaves no kernel job for long.
+c.SlurmProvisioner.grace_period = 10.0
+c.RemoteKernels.presets = [
+    {
+        "name": "debug-small",
+        "title": "Quick look: 1 CPU, 10 minutes (debug)",
+        "resources": {"partition": "debug", "cpus": 1, "time": 600},
+    },
+    {
+        "name": "gpu",
+        "title": "One GPU, 2 hours (compute)",
+        "resources": {"partition": "compute", "cpus": 2, "gpus": 1, "time": 7200},
+    },
+]
+c.RemoteKernels.watch_interval = 1.0
