@@ -12,10 +12,14 @@ Unix account (nobody's associations change). Under a minute in all: it waits for
 finish and for the backfill scheduler's start estimate.
 
     .venv/bin/python cluster/capture_outputs.py
+
+With HPC_CLUSTER_DIR naming another release's cluster (``slurm_cluster.py up --release``), it
+captures that release's outputs, running every command in the release's root.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -38,6 +42,9 @@ from jupyterlab_hpc.slurm.squeue import squeue_argv
 
 ALICE = ["runuser", "-u", "alice", "--"]
 CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" / "captured"
+CLUSTER_DIR = Path(os.environ.get("HPC_CLUSTER_DIR", "/var/tmp/jupyterlab-hpc-cluster"))
+# What runs a command with the cluster's own Slurm: nothing for the host's, a chroot otherwise.
+PREFIX = json.loads((CLUSTER_DIR / "cluster.json").read_text()).get("command_prefix", [])
 
 # (description, sbatch arguments): one job of each shape the parsers must understand.
 JOB_SHAPES = (
@@ -127,6 +134,7 @@ RESOURCES_SHAPE = [
 
 def run(argv: list[str]) -> str:
     env = command_environment(os.environ)
+    argv = [*PREFIX, *argv]
     return subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
 
 
@@ -136,7 +144,8 @@ def slurm_release() -> str:
 
 def quietly(argv: list[str]) -> None:
     """Run a clean-up command whose failure (nothing to clean) does not matter."""
-    subprocess.run(argv, capture_output=True, check=False, env=command_environment(os.environ))
+    env = command_environment(os.environ)
+    subprocess.run([*PREFIX, *argv], capture_output=True, check=False, env=env)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float) -> bool:

@@ -1,14 +1,6 @@
 """What the cluster looks like (partitions, GPUs, accounts, QOS) and the files that say so."""
 
-from cluster_layout import (
-    CLUSTER_NAME,
-    CONTROLLER_ADDR,
-    DB_PORT,
-    REST_URL,
-    controller_host,
-    node_addr,
-    node_names,
-)
+from cluster_layout import CLUSTER_NAME, controller_host, node_names
 from cluster_system import TEST_USERS
 
 GPU_NODES = ("n3", "n4")
@@ -70,9 +62,10 @@ def hostlist(nodes):
 
 
 def slurm_conf(layout, node_count, max_job_count):
+    release = layout.release
     nodes = node_names(node_count)
     node_lines = "\n".join(
-        f"NodeName={node} NodeHostname={node} NodeAddr={node_addr(node)}"
+        f"NodeName={node} NodeHostname={node} NodeAddr={release.node_addr(node)}"
         f" CPUs={NODE_CPUS} RealMemory={NODE_MEMORY_MB}"
         + (f" Gres=gpu:{GPUS_PER_NODE}" if node in GPU_NODES else "")
         + " State=UNKNOWN"
@@ -87,10 +80,10 @@ def slurm_conf(layout, node_count, max_job_count):
     return f"""\
 # Written by jupyterlab-hpc cluster/slurm_cluster.py; rewritten on every `up`.
 ClusterName={CLUSTER_NAME}
-SlurmctldHost={controller_host()}({CONTROLLER_ADDR})
+SlurmctldHost={controller_host()}({release.controller_addr})
 SlurmUser=slurm
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort={release.ctld_port}
+SlurmdPort={release.slurmd_port}
 AuthType=auth/munge
 AuthAltTypes=auth/jwt
 AuthAltParameters=jwt_key={layout.jwt_key}
@@ -128,7 +121,7 @@ PriorityWeightQOS=1000
 PriorityCalcPeriod=1
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
-AccountingStoragePort=6819
+AccountingStoragePort={release.dbd_port}
 AccountingStorageEnforce=associations,limits,qos,safe
 AccountingStorageTRES=cpu,mem,node,gres/gpu
 AccountingStoreFlags=job_comment,job_script,job_env
@@ -163,24 +156,24 @@ AuthType=auth/munge
 AuthAltTypes=auth/jwt
 AuthAltParameters=jwt_key={layout.jwt_key}
 DbdHost=localhost
-DbdPort=6819
+DbdPort={layout.release.dbd_port}
 SlurmUser=slurm
 DebugLevel=info
 LogFile={layout.logfile("slurmdbd")}
 PidFile={layout.dbd_state}/slurmdbd.pid
 StorageType=accounting_storage/mysql
 StorageHost=127.0.0.1
-StoragePort={DB_PORT}
+StoragePort={layout.release.db_port}
 StorageUser=slurm
 StoragePass={db_password}
 StorageLoc=slurm_acct_db
 """
 
 
-def node_hosts(nodes):
+def node_hosts(release, nodes):
     """/etc/hosts inside every node namespace: the controller and all nodes by name."""
-    lines = ["127.0.0.1 localhost", f"{CONTROLLER_ADDR} {controller_host()}"]
-    lines += [f"{node_addr(node)} {node}" for node in nodes]
+    lines = ["127.0.0.1 localhost", f"{release.controller_addr} {controller_host()}"]
+    lines += [f"{release.node_addr(node)} {node}" for node in nodes]
     return "\n".join(lines) + "\n"
 
 
@@ -220,14 +213,17 @@ def accounts_file():
 
 def cluster_facts(layout, node_count, max_job_count):
     """cluster.json: what tests need to know about the running cluster."""
+    release = layout.release
     nodes = node_names(node_count)
     return {
         "cluster": CLUSTER_NAME,
+        "release": release.name,
         "dir": str(layout.root),
         "slurm_conf": str(layout.slurm_conf),
-        "rest_url": REST_URL,
-        "controller": {"host": controller_host(), "addr": CONTROLLER_ADDR},
-        "nodes": {node: node_addr(node) for node in nodes},
+        "command_prefix": command_prefix(layout),
+        "rest_url": release.rest_url,
+        "controller": {"host": controller_host(), "addr": release.controller_addr},
+        "nodes": {node: release.node_addr(node) for node in nodes},
         "node_cpus": NODE_CPUS,
         "node_memory_mb": NODE_MEMORY_MB,
         "gres": dict.fromkeys(GPU_NODES, f"gpu:{GPUS_PER_NODE}"),
@@ -240,3 +236,12 @@ def cluster_facts(layout, node_count, max_job_count):
         },
         "qos": dict(QOS),
     }
+
+
+def command_prefix(layout):
+    """What runs a command (as root) with the cluster's Slurm: nothing for the host's own;
+    chroot into the release's root otherwise, with SLURM_CONF set in case the caller's
+    environment names another cluster's."""
+    if not layout.release.in_chroot:
+        return []
+    return ["chroot", str(layout.release.root), "env", f"SLURM_CONF={layout.slurm_conf}"]

@@ -1,30 +1,122 @@
-"""Shape of the test cluster: fixed names and addresses, and where its files live."""
+"""Shape of the test cluster: its Slurm release, fixed names and addresses, and where its files
+live."""
 
 import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DIR = "/var/tmp/jupyterlab-hpc-cluster"
 CLUSTER_NAME = "hpc"
-
-# Network: one bridge in the root namespace, one network namespace per node.
-BRIDGE = "br-hpc"
-NET_PREFIX = "10.201.0"
-CONTROLLER_ADDR = f"{NET_PREFIX}.1"
-
-DB_PORT = 3307
-REST_PORT = 6820
-REST_URL = f"http://127.0.0.1:{REST_PORT}"
-
-MIN_NODES, MAX_NODES, DEFAULT_NODES = 4, 9, 4
 DEFAULT_MAX_JOB_COUNT = 20000
+MIN_NODES, MAX_NODES, DEFAULT_NODES = 4, 9, 4
 
-# /etc/slurm/slurm.conf points at our slurm.conf so plain `squeue` works for everybody.
+
+@dataclass(frozen=True)
+class Release:
+    """One Slurm release and the machine-wide names its cluster uses.
+
+    The default release is the host's own Slurm (Debian 12). Newer ones run from a Debian root
+    (`suite`) in a chroot, each with its own bridge, subnet, namespaces, ports and state
+    directory, so that every release's cluster can run beside the default one.
+    """
+
+    name: str
+    suite: str  # "" for the host's own Slurm
+    net_prefix: str
+    tag: str  # in the bridge, namespace, veth and lock names: "hpc" -> br-hpc, hpc-n1
+    port_base: int  # slurmctld; then slurmd, slurmdbd, slurmrestd
+    db_port: int
+    default_dir: str
+
+    @property
+    def in_chroot(self):
+        return bool(self.suite)
+
+    @property
+    def root(self):
+        """The Debian root the release's programs run from (cached between clusters)."""
+        return CHROOTS_DIR / self.suite if self.in_chroot else Path("/")
+
+    @property
+    def bridge(self):
+        return f"br-{self.tag}"
+
+    @property
+    def controller_addr(self):
+        return f"{self.net_prefix}.1"
+
+    @property
+    def ctld_port(self):
+        return self.port_base
+
+    @property
+    def slurmd_port(self):
+        return self.port_base + 1
+
+    @property
+    def dbd_port(self):
+        return self.port_base + 2
+
+    @property
+    def rest_port(self):
+        return self.port_base + 3
+
+    @property
+    def rest_url(self):
+        return f"http://127.0.0.1:{self.rest_port}"
+
+    @property
+    def lock_file(self):
+        """Serialises up/down of this release's cluster: its names and ports are machine-wide."""
+        return Path(f"/run/jupyterlab-{self.tag}-cluster.lock")
+
+    def node_addr(self, node):
+        return f"{self.net_prefix}.{10 + int(node[1:])}"
+
+    def netns_name(self, node):
+        return f"{self.tag}-{node}"
+
+    def veth_name(self, node):
+        return f"v{self.tag}-{node}"
+
+    def path(self, path):
+        """Where an absolute path of the release's own system is, seen from the host."""
+        return self.root / Path(path).relative_to("/")
+
+    def command(self, argv, user=None):
+        """``argv`` run with the release's programs (in its root), as ``user`` if given.
+
+        Without a chroot, the caller switches user itself (subprocess's ``user=``).
+        """
+        if not self.in_chroot:
+            return list(argv)
+        userspec = [f"--userspec={user}:{user}"] if user else []
+        return ["chroot", *userspec, str(self.root), *argv]
+
+
+# Debian roots of the newer releases, built once (debootstrap) and reused by every `up`.
+CHROOTS_DIR = Path("/var/tmp/jupyterlab-hpc-chroots")
+
+RELEASES = {
+    release.name: release
+    for release in (
+        Release("22.05", "", "10.201.0", "hpc", 6817, 3307, "/var/tmp/jupyterlab-hpc-cluster"),
+        Release(
+            "24.11", "trixie", "10.202.0", "hpc24", 6827, 3308,
+            "/var/tmp/jupyterlab-hpc-cluster-24.11",
+        ),
+        Release(
+            "26.05", "sid", "10.203.0", "hpc26", 6837, 3309,
+            "/var/tmp/jupyterlab-hpc-cluster-26.05",
+        ),
+    )
+}  # fmt: skip
+DEFAULT_RELEASE = "22.05"  # the host's own Slurm
+HOST = RELEASES[DEFAULT_RELEASE]
+
+# The host's /etc/slurm/slurm.conf (a chroot's own, for the other releases) points at the
+# cluster's slurm.conf, so plain `squeue` works for everybody.
 SYSTEM_SLURM_CONF = Path("/etc/slurm/slurm.conf")
-
-# Serialises up/down: names, ports and addresses are machine-wide, so is the lock.
-LOCK_FILE = Path("/run/jupyterlab-hpc-cluster.lock")
 
 
 def controller_host():
@@ -35,27 +127,22 @@ def node_names(count):
     return [f"n{i}" for i in range(1, count + 1)]
 
 
-def node_addr(node):
-    return f"{NET_PREFIX}.{10 + int(node[1:])}"
-
-
-def netns_name(node):
-    return f"hpc-{node}"
-
-
-def veth_name(node):
-    return f"vhpc-{node}"
-
-
 @dataclass(frozen=True)
 class Layout:
     """Paths inside the state directory ($HPC_CLUSTER_DIR)."""
 
     root: Path
+    release: Release
 
     @classmethod
-    def from_env(cls):
-        return cls(Path(os.environ.get("HPC_CLUSTER_DIR", DEFAULT_DIR)).absolute())
+    def from_env(cls, release_name=DEFAULT_RELEASE):
+        release = RELEASES[release_name]
+        root = Path(os.environ.get("HPC_CLUSTER_DIR", release.default_dir)).absolute()
+        return cls(root, release)
+
+    def command(self, argv, user=None):
+        """``argv`` run with the cluster's Slurm (see Release.command)."""
+        return self.release.command(argv, user)
 
     @property
     def etc(self):
@@ -74,6 +161,10 @@ class Layout:
     def var(self):
         """Daemons' own state: slurmctld state, slurmd spools, MariaDB data."""
         return self.root / "var"
+
+    @property
+    def system_slurm_conf(self):
+        return self.release.path(SYSTEM_SLURM_CONF)
 
     @property
     def slurm_conf(self):

@@ -5,7 +5,7 @@ import pwd
 import re
 from pathlib import Path
 
-from cluster_layout import BRIDGE, CONTROLLER_ADDR, netns_name, node_addr, veth_name
+from cluster_layout import HOST
 from cluster_process import ClusterError, all_pids, run
 
 PACKAGES = (
@@ -28,10 +28,6 @@ REST_USER = "slurmrest"
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 APT_LISTS = Path("/var/lib/apt/lists")
 APT_OPTIONS = ["-o", "DPkg::Lock::Timeout=600", "-q"]
-
-# Names netns_name() and veth_name() give, for any node count.
-OUR_NETNS = re.compile(r"hpc-n[0-9]+")
-OUR_VETH = re.compile(r"vhpc-n[0-9]+")
 
 
 # ------------------------------------------------------------------ packages
@@ -74,63 +70,76 @@ def _apt(args):
 # ------------------------------------------------------------------ users
 
 
-def user_exists(name):
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+def user_exists(release, name):
+    return run(release.command(["getent", "passwd", name]), check=False).returncode == 0
 
 
-def ensure_users():
+def owner_ids(release, name):
+    """(uid, gid) of a user of the release's system (the host's, or its root's)."""
+    entry = run(release.command(["getent", "passwd", name])).stdout.split(":")
+    return int(entry[2]), int(entry[3])
+
+
+def ensure_users(release):
+    """alice, bob and slurmrest. In a release's root, alice and bob get the host's uids and
+    gids: the host's files (a job's folder in /tmp, the tests' scripts) are shared with it."""
     for name in TEST_USERS:
-        if not user_exists(name):
+        if not user_exists(HOST, name):
             run(["useradd", "-m", "-s", "/bin/bash", name])
-    if not user_exists(REST_USER):
-        run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", REST_USER])
+        if release.in_chroot and not user_exists(release, name):
+            host_user = pwd.getpwnam(name)
+            gid = str(host_user.pw_gid)
+            run(release.command(["groupadd", "--force", "--gid", gid, name]))
+            add = ["useradd", "-M", "-s", "/bin/bash", "-d", host_user.pw_dir]
+            run(release.command([*add, "--uid", str(host_user.pw_uid), "--gid", gid, name]))
+    if not user_exists(release, REST_USER):
+        run(release.command(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", REST_USER]))
 
 
 # ------------------------------------------------------------------ network
 
 
-def create_network(nodes):
+def create_network(release, nodes):
     """Bridge with the controller's address, plus one namespace and veth pair per node."""
-    remove_network()
-    run(["ip", "link", "add", BRIDGE, "type", "bridge"])
-    run(["ip", "addr", "add", f"{CONTROLLER_ADDR}/24", "dev", BRIDGE])
-    run(["ip", "link", "set", BRIDGE, "up"])
+    remove_network(release)
+    bridge, controller = release.bridge, release.controller_addr
+    run(["ip", "link", "add", bridge, "type", "bridge"])
+    run(["ip", "addr", "add", f"{controller}/24", "dev", bridge])
+    run(["ip", "link", "set", bridge, "up"])
     for node in nodes:
-        ns, veth = netns_name(node), veth_name(node)
+        ns, veth = release.netns_name(node), release.veth_name(node)
         run(["ip", "netns", "add", ns])
         run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns])
-        run(["ip", "link", "set", veth, "master", BRIDGE, "up"])
-        run(["ip", "-n", ns, "addr", "add", f"{node_addr(node)}/24", "dev", "eth0"])
+        run(["ip", "link", "set", veth, "master", bridge, "up"])
+        run(["ip", "-n", ns, "addr", "add", f"{release.node_addr(node)}/24", "dev", "eth0"])
         run(["ip", "-n", ns, "link", "set", "eth0", "up"])
         run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        run(["ip", "-n", ns, "route", "add", "default", "via", CONTROLLER_ADDR])
+        run(["ip", "-n", ns, "route", "add", "default", "via", controller])
 
 
-def existing_namespaces():
-    """Our node namespaces (hpc-n<i>) that exist now, whatever node count created them."""
+def existing_namespaces(release):
+    """The release's node namespaces (hpc-n<i>) that exist now, whatever node count made them."""
+    ours = re.compile(re.escape(release.netns_name("n")) + "[0-9]+")
     result = run(["ip", "netns", "list"], check=False)
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    return [name for name in names if OUR_NETNS.fullmatch(name)]
+    return [name for name in names if ours.fullmatch(name)]
 
 
-def existing_links():
-    """Our bridge and host-side veths (vhpc-n<i>) that exist now."""
+def existing_links(release):
+    """The release's bridge and host-side veths (vhpc-n<i>) that exist now."""
+    ours = re.compile(re.escape(release.veth_name("n")) + "[0-9]+")
     result = run(["ip", "-o", "link", "show"], check=False)
     # Lines look like "7: vhpc-n1@if2: <BROADCAST,...> ..."
     names = [line.split(":")[1].strip().split("@")[0] for line in result.stdout.splitlines()]
-    return [name for name in names if name == BRIDGE or OUR_VETH.fullmatch(name)]
+    return [name for name in names if name == release.bridge or ours.fullmatch(name)]
 
 
-def remove_network():
-    """Delete our namespaces, veths and bridge."""
-    for ns in existing_namespaces():
+def remove_network(release):
+    """Delete the release's namespaces, veths and bridge."""
+    for ns in existing_namespaces(release):
         run(["ip", "netns", "delete", ns], check=False)
     # Deleting a namespace deletes its veth pair; this catches pairs left half made.
-    for link in existing_links():
+    for link in existing_links(release):
         run(["ip", "link", "delete", link], check=False)
 
 

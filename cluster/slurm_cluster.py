@@ -12,6 +12,9 @@ before any virtualenv exists. See cluster/README.md.
     python3 cluster/slurm_cluster.py env
     python3 cluster/slurm_cluster.py stop-daemon slurmctld|slurmdbd|slurmd:nX
     python3 cluster/slurm_cluster.py start-daemon slurmctld|slurmdbd|slurmd:nX
+
+Every command takes --release 22.05|24.11|26.05: 22.05 (the default) is the host's own Slurm;
+the others run from a Debian root in a chroot, as a second cluster beside the default one.
 """
 
 import argparse
@@ -25,21 +28,18 @@ import shlex
 import shutil
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import cluster_config as config
+from cluster_chroot import build_root, mount_root, root_is_built, unmount_root
 from cluster_layout import (
-    DB_PORT,
     DEFAULT_MAX_JOB_COUNT,
     DEFAULT_NODES,
-    LOCK_FILE,
+    DEFAULT_RELEASE,
+    HOST,
     MAX_NODES,
     MIN_NODES,
-    REST_PORT,
-    REST_URL,
-    SYSTEM_SLURM_CONF,
+    RELEASES,
     Layout,
-    netns_name,
     node_names,
 )
 from cluster_process import (
@@ -63,12 +63,14 @@ from cluster_system import (
     existing_namespaces,
     install_packages,
     missing_packages,
+    owner_ids,
     pids_in_namespaces,
     remove_network,
 )
 
-# A file in the state directory that marks it as ours: `up` and `down` refuse to act on (read
-# PID files from, wipe) a non-empty directory without it.
+# A file in the state directory that marks it as ours and names its release (empty: the
+# default): `up` and `down` refuse to act on (read PID files from, wipe) a non-empty directory
+# without it, or with another release's.
 MARKER = ".jupyterlab-hpc-cluster"
 
 # Daemons are stopped group by group, clients of a daemon before the daemon itself.
@@ -76,10 +78,11 @@ STOP_ORDER = (("slurmrestd", "slurmd"), ("slurmctld",), ("slurmdbd",), ("mariadb
 
 # nsenter, not `ip netns exec`: the latter remounts /sys, and slurmd then fails with "Unable to
 # initialize cgroup plugin". unshare gives the node its own hostname and a private mount
-# namespace in which its own /etc/hosts and /etc/resolv.conf are bind-mounted.
+# namespace in which its own hosts and resolv.conf are bind-mounted over those in $4 (/etc, or
+# the release root's); then slurmd starts (the rest of the arguments: in the root if any).
 NODE_START_SCRIPT = (
-    'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf'
-    ' && hostname "$3" && exec slurmd -D -N "$3"'
+    'hosts=$1 resolv=$2 node=$3 etc=$4; shift 4; mount --bind "$hosts" "$etc/hosts"'
+    ' && mount --bind "$resolv" "$etc/resolv.conf" && hostname "$node" && exec "$@"'
 )
 
 START_TIMEOUT = 60
@@ -95,27 +98,38 @@ def slurm_env(layout, **extra):
 
 
 def write_file(path, content, *, mode=0o644, owner=None):
-    """Write a file created with its final mode (no moment in which a key is readable)."""
+    """Write a file created with its final mode (no moment in which a key is readable).
+
+    ``owner``: (uid, gid), see ``owner_ids``."""
     data = content.encode() if isinstance(content, str) else content
     path.unlink(missing_ok=True)
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as file:
         file.write(data)
     path.chmod(mode)  # the umask may have narrowed it
     if owner:
-        shutil.chown(path, owner, owner)
+        os.chown(path, *owner)
 
 
 def make_dir(path, *, mode=0o755, owner=None):
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(mode)
     if owner:
-        shutil.chown(path, owner, owner)
+        os.chown(path, *owner)
 
 
 def check_ours(layout):
-    root = layout.root
-    if root.is_dir() and any(root.iterdir()) and not (root / MARKER).exists():
+    root, marker = layout.root, layout.root / MARKER
+    if root.is_dir() and any(root.iterdir()) and not marker.exists():
         message = f"{root} is not empty and was not made by this tool; use another HPC_CLUSTER_DIR"
+        raise ClusterError(message)
+    if not marker.exists():
+        return
+    made_for = marker.read_text().strip() or DEFAULT_RELEASE
+    if made_for != layout.release.name:
+        message = (
+            f"{root} holds a Slurm {made_for} cluster, not {layout.release.name};"
+            f" use --release {made_for} or another HPC_CLUSTER_DIR"
+        )
         raise ClusterError(message)
 
 
@@ -128,40 +142,44 @@ def reset_state_dir(layout, nodes):
                 child.unlink()
     # 0755 all the way: alice and bob read slurm.conf and cluster.json through it.
     make_dir(layout.root)
-    (layout.root / MARKER).touch()
+    release = layout.release
+    (layout.root / MARKER).write_text(release.name + "\n" if release.in_chroot else "")
     for path in (layout.etc, layout.run, layout.log, layout.var, layout.slurmd_spool):
         make_dir(path)
-    make_dir(layout.ctld_state, owner="slurm")
-    make_dir(layout.dbd_state, owner="slurm")
-    make_dir(layout.db_data, mode=0o700, owner="mysql")
-    make_dir(layout.db_run, owner="mysql")
+    # MariaDB is always the host's (see cluster_chroot.ROOT_PACKAGES).
+    slurm, mysql = owner_ids(release, "slurm"), owner_ids(HOST, "mysql")
+    make_dir(layout.ctld_state, owner=slurm)
+    make_dir(layout.dbd_state, owner=slurm)
+    make_dir(layout.db_data, mode=0o700, owner=mysql)
+    make_dir(layout.db_run, owner=mysql)
     for node in nodes:
         make_dir(layout.slurmd_spool / node)
     make_dir(layout.fake_gpus)
     for path in config.fake_gpu_files(layout):
         path.symlink_to("/dev/null")
     # These daemons open their own log only after switching to their user.
-    for name, owner in (("slurmctld", "slurm"), ("slurmdbd", "slurm"), ("mariadbd", "mysql")):
+    for name, owner in (("slurmctld", slurm), ("slurmdbd", slurm), ("mariadbd", mysql)):
         write_file(layout.logfile(name), "", owner=owner)
 
 
 def write_configs(layout, nodes, max_job_count, db_password):
-    write_file(layout.jwt_key, secrets.token_bytes(32), mode=0o600, owner="slurm")
+    slurm = owner_ids(layout.release, "slurm")
+    write_file(layout.jwt_key, secrets.token_bytes(32), mode=0o600, owner=slurm)
     write_file(layout.slurm_conf, config.slurm_conf(layout, len(nodes), max_job_count))
     write_file(layout.gres_conf, config.gres_conf(layout))
     write_file(
         layout.slurmdbd_conf,
         config.slurmdbd_conf(layout, db_password),
         mode=0o600,
-        owner="slurm",
+        owner=slurm,
     )
     write_file(layout.accounts_file, config.accounts_file())
-    write_file(layout.node_hosts, config.node_hosts(nodes))
+    write_file(layout.node_hosts, config.node_hosts(layout.release, nodes))
     write_file(layout.node_resolv, config.NODE_RESOLV_CONF)
 
 
 def link_system_conf(layout):
-    link = SYSTEM_SLURM_CONF
+    link = layout.system_slurm_conf
     if link.exists() and not link.is_symlink():
         message = f"{link} is a real file, not our symlink; move it away first"
         raise ClusterError(message)
@@ -171,7 +189,7 @@ def link_system_conf(layout):
 
 
 def system_conf_is_ours(layout):
-    link = SYSTEM_SLURM_CONF
+    link = layout.system_slurm_conf
     return link.is_symlink() and link.readlink() == layout.slurm_conf
 
 
@@ -182,25 +200,28 @@ def read_facts(layout):
         return None
 
 
-def slurm_version():
+def slurm_version(layout):
     # "slurm-wlm 22.05.8" -> "22.05.8"
-    return run(["sinfo", "-V"]).stdout.split()[-1]
+    return run(layout.command(["sinfo", "-V"])).stdout.split()[-1]
 
 
 # ------------------------------------------------------------------ starting daemons
 
 
 def start_munge(layout, clock):
-    if succeeds(["munge", "-n"]):
+    release, munge_n = layout.release, layout.command(["munge", "-n"])
+    if succeeds(munge_n):
         clock.log("munged: one is already running and answers; using it (down leaves it alone)")
         return
-    key = Path("/etc/munge/munge.key")
+    munge = owner_ids(release, "munge")
+    # A release's root has its own key and socket: its cluster never talks to the host's.
+    key = release.path("/etc/munge/munge.key")
     if not key.is_file() or key.stat().st_size == 0:
-        write_file(key, secrets.token_bytes(1024), mode=0o400, owner="munge")
-    make_dir(Path("/run/munge"), owner="munge")
+        write_file(key, secrets.token_bytes(1024), mode=0o400, owner=munge)
+    make_dir(release.path("/run/munge"), owner=munge)
     # --force: a munged that died uncleanly leaves its socket behind and would block us.
     munged = start_daemon(layout, "munged", ["munged", "--foreground", "--force"], user="munge")
-    wait_until("munged", lambda: succeeds(["munge", "-n"]), timeout=10, watch=[munged])
+    wait_until("munged", lambda: succeeds(munge_n), timeout=10, watch=[munged])
     clock.log(f"munged up (pid {munged.process.pid})")
 
 
@@ -232,7 +253,7 @@ def start_mariadb(layout, clock, db_password):
             f"--socket={layout.db_socket}",
             f"--pid-file={layout.db_run / 'mariadbd.pid'}",
             "--bind-address=127.0.0.1",
-            f"--port={DB_PORT}",
+            f"--port={layout.release.db_port}",
             "--skip-name-resolve",
             f"--log-error={layout.logfile('mariadbd')}",
             # 1G is what slurmdbd checks for; it is only reserved, not used, by a test DB.
@@ -242,6 +263,7 @@ def start_mariadb(layout, clock, db_password):
             "--innodb-flush-log-at-trx-commit=2",
         ],
         own_log=True,
+        in_root=False,  # the host's MariaDB, for every release (see cluster_chroot)
     )
     ping = ["mariadb-admin", f"--socket={layout.db_socket}", "ping"]
     wait_until("mariadbd", lambda: succeeds(ping), timeout=START_TIMEOUT, watch=[mariadbd])
@@ -252,7 +274,7 @@ def start_mariadb(layout, clock, db_password):
             "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';\n"
         ),
     )
-    clock.log(f"mariadbd up on 127.0.0.1:{DB_PORT} (pid {mariadbd.process.pid})")
+    clock.log(f"mariadbd up on 127.0.0.1:{layout.release.db_port} (pid {mariadbd.process.pid})")
 
 
 def start_slurmdbd(layout, clock):
@@ -260,7 +282,7 @@ def start_slurmdbd(layout, clock):
     slurmdbd = start_daemon(layout, "slurmdbd", ["slurmdbd", "-D"], env=env, own_log=True)
     wait_until(
         "slurmdbd",
-        lambda: succeeds(["sacctmgr", "-n", "show", "cluster"], env=env),
+        lambda: succeeds(layout.command(["sacctmgr", "-n", "show", "cluster"]), env=env),
         timeout=START_TIMEOUT,
         watch=[slurmdbd],
     )
@@ -270,8 +292,8 @@ def start_slurmdbd(layout, clock):
 def load_accounting(layout, clock):
     env = slurm_env(layout)
     # A load file cannot create QOS, so they come first (one sacctmgr for all of them).
-    run(["sacctmgr", "-i"], stdin_text=config.qos_commands(), env=env)
-    run(["sacctmgr", "-i", "load", f"file={layout.accounts_file}"], env=env)
+    run(layout.command(["sacctmgr", "-i"]), stdin_text=config.qos_commands(), env=env)
+    run(layout.command(["sacctmgr", "-i", "load", f"file={layout.accounts_file}"]), env=env)
     clock.log("accounting loaded: cluster, QOS, accounts, users, limits")
 
 
@@ -280,7 +302,7 @@ def start_slurmctld(layout, clock):
     slurmctld = start_daemon(layout, "slurmctld", ["slurmctld", "-D"], env=env, own_log=True)
     wait_until(
         "slurmctld",
-        lambda: "is UP" in run(["scontrol", "ping"], env=env, check=False).stdout,
+        lambda: "is UP" in run(layout.command(["scontrol", "ping"]), env=env, check=False).stdout,
         timeout=START_TIMEOUT,
         watch=[slurmctld],
     )
@@ -289,13 +311,14 @@ def start_slurmctld(layout, clock):
 
 
 def start_slurmds(layout, nodes):
+    release = layout.release
     return [
         start_daemon(
             layout,
             f"slurmd-{node}",
             [
                 "nsenter",
-                f"--net=/run/netns/{netns_name(node)}",
+                f"--net=/run/netns/{release.netns_name(node)}",
                 "unshare",
                 "--uts",
                 "--mount",
@@ -308,9 +331,12 @@ def start_slurmds(layout, nodes):
                 str(layout.node_hosts),
                 str(layout.node_resolv),
                 node,
+                str(release.path("/etc")),
+                *layout.command(["slurmd", "-D", "-N", node]),
             ],
             env=slurm_env(layout),
             own_log=True,
+            in_root=False,  # the script enters the root itself, after its mounts
         )
         for node in nodes
     ]
@@ -321,20 +347,29 @@ def start_slurmrestd(layout):
     return start_daemon(
         layout,
         "slurmrestd",
-        ["slurmrestd", "-a", "rest_auth/jwt", "-u", REST_USER, f"127.0.0.1:{REST_PORT}"],
+        [
+            "slurmrestd",
+            "-a",
+            "rest_auth/jwt",
+            "-u",
+            REST_USER,
+            f"127.0.0.1:{layout.release.rest_port}",
+        ],
         env=slurm_env(layout, SLURM_JWT="daemon"),
     )
 
 
-def start_daemon(layout, name, cmd, *, env=None, user=None, own_log=False):
-    """Start a daemon and record its PID; own_log: it also writes layout.logfile(name)."""
+def start_daemon(layout, name, cmd, *, env=None, user=None, own_log=False, in_root=True):
+    """Start a daemon (in the release's root) and record its PID; own_log: it also writes
+    layout.logfile(name)."""
+    chroot = in_root and layout.release.in_chroot
     started = spawn(
         name,
-        cmd,
+        layout.command(cmd, user=user) if chroot else cmd,
         console=layout.console(name),
         own_log=layout.logfile(name) if own_log else None,
         env=env,
-        user=user,
+        user=None if chroot else user,  # chroot switches user itself, after entering the root
     )
     write_pid(layout.pidfile(name), started.process.pid)
     return started
@@ -343,9 +378,9 @@ def start_daemon(layout, name, cmd, *, env=None, user=None, own_log=False):
 # ------------------------------------------------------------------ checking
 
 
-def rest_answers():
+def rest_answers(layout):
     """True if slurmrestd answers HTTP at all (without a token it says 401)."""
-    connection = http.client.HTTPConnection("127.0.0.1", REST_PORT, timeout=2)
+    connection = http.client.HTTPConnection("127.0.0.1", layout.release.rest_port, timeout=2)
     try:
         connection.request("GET", "/openapi")
         connection.getresponse()
@@ -366,7 +401,10 @@ def node_states(layout):
     if not slurmctld_running(layout):
         return None
     result = run(
-        ["sinfo", "-h", "-N", "-o", "%N %t"], env=slurm_env(layout), check=False, timeout=10
+        layout.command(["sinfo", "-h", "-N", "-o", "%N %t"]),
+        env=slurm_env(layout),
+        check=False,
+        timeout=10,
     )
     if result.returncode != 0:
         return None
@@ -416,10 +454,10 @@ def health_problems(layout, facts, states):
         pid = read_pid(layout.pidfile(name))
         if not is_running(pid, daemon_comm(name)):
             problems.append(f"{name} is not running (see {daemon_log(layout, name)})")
-    if not layout.pidfile("munged").exists() and not succeeds(["munge", "-n"]):
+    if not layout.pidfile("munged").exists() and not succeeds(layout.command(["munge", "-n"])):
         problems.append("munge -n fails: no munged answers")
     if not system_conf_is_ours(layout):
-        problems.append(f"{SYSTEM_SLURM_CONF} does not point at {layout.slurm_conf}")
+        problems.append(f"{layout.system_slurm_conf} does not point at {layout.slurm_conf}")
     if states is None:
         if slurmctld_running(layout):  # otherwise the daemon check above has said so
             problems.append("slurmctld does not answer sinfo")
@@ -428,8 +466,8 @@ def health_problems(layout, facts, states):
             state = states.get(node, "missing")
             if not node_is_healthy(state):
                 problems.append(f"node {node} is {state}")
-    if not rest_answers():
-        problems.append(f"slurmrestd does not answer at {REST_URL}")
+    if not rest_answers(layout):
+        problems.append(f"slurmrestd does not answer at {layout.release.rest_url}")
     return problems
 
 
@@ -450,13 +488,14 @@ def cancel_jobs(layout, clock):
     if not slurmctld_running(layout):
         return
     env = slurm_env(layout)
-    jobs = run(["squeue", "-h", "-o", "%A"], env=env, check=False, timeout=20).stdout.split()
+    squeue = layout.command(["squeue", "-h", "-o", "%A"])
+    jobs = run(squeue, env=env, check=False, timeout=20).stdout.split()
     if not jobs:
         return
-    run(["scancel", *jobs], env=env, check=False)
+    run(layout.command(["scancel", *jobs]), env=env, check=False)
 
     def no_steps_left():
-        namespaces = existing_namespaces()
+        namespaces = existing_namespaces(layout.release)
         return all(process_comm(pid) != "slurmstepd" for pid in pids_in_namespaces(namespaces))
 
     # KillWait=5: steps get SIGTERM, then SIGKILL 5 s later. Stragglers are killed below.
@@ -466,7 +505,8 @@ def cancel_jobs(layout, clock):
 
 
 def stop_cluster(layout, clock):
-    """Stop what this tool started (recorded PIDs only) and remove its network and symlink."""
+    """Stop what this tool started (recorded PIDs only); remove its network, symlink and the
+    release root's mounts."""
     cancel_jobs(layout, clock)
     recorded = recorded_daemons(layout)
     for group in STOP_ORDER:
@@ -479,20 +519,23 @@ def stop_cluster(layout, clock):
             layout.pidfile(name).unlink(missing_ok=True)
     # Whatever still lives in a node namespace was started by our slurmd (a slurmstepd, or a
     # job's process that escaped proctrack/linuxproc); it would keep the namespace alive.
-    leftovers = pids_in_namespaces(existing_namespaces())
+    leftovers = pids_in_namespaces(existing_namespaces(layout.release))
     if leftovers:
         stopped = stop_processes([(pid, process_comm(pid)) for pid in leftovers])
         clock.log(f"stopped {len(stopped)} leftover process(es) in node namespaces")
-    remove_network()
+    remove_network(layout.release)
     if system_conf_is_ours(layout):
-        SYSTEM_SLURM_CONF.unlink()
+        layout.system_slurm_conf.unlink()
+    if layout.release.in_chroot:
+        unmount_root(layout)
 
 
 # ------------------------------------------------------------------ commands
 
 
 def cmd_up(args):
-    layout = Layout.from_env()
+    layout = Layout.from_env(args.release)
+    release = layout.release
     clock = StepClock("up")
     check_ours(layout)
     if cluster_is_up(layout, args.nodes, args.max_job_count):
@@ -504,14 +547,20 @@ def cmd_up(args):
         install_packages(missing)
         clock.log("packages installed")
     stop_cluster(layout, clock)
+    if release.in_chroot and not root_is_built(release):
+        build_root(release, clock)  # after stop_cluster: it unmounts what is mounted there
     nodes = node_names(args.nodes)
     db_password = secrets.token_hex(16)
-    ensure_users()
+    ensure_users(release)
     reset_state_dir(layout, nodes)
+    if release.in_chroot:
+        mount_root(layout)
     write_configs(layout, nodes, args.max_job_count, db_password)
     link_system_conf(layout)
-    create_network(nodes)
+    create_network(release, nodes)
     clock.log(f"state dir {layout.root}, users, configs and network for {len(nodes)} nodes ready")
+    if release.in_chroot:
+        clock.log(f"Slurm {release.name} runs from {release.root} (chroot)")
 
     start_munge(layout, clock)
     start_mariadb(layout, clock, db_password)
@@ -529,19 +578,23 @@ def cmd_up(args):
         watch=watch,
     )
     clock.log(f"{len(nodes)} slurmd up and idle")
-    wait_until("slurmrestd", rest_answers, timeout=START_TIMEOUT, watch=watch)
-    clock.log(f"slurmrestd up on {REST_URL} (pid {slurmrestd.process.pid})")
+    wait_until("slurmrestd", lambda: rest_answers(layout), timeout=START_TIMEOUT, watch=watch)
+    clock.log(f"slurmrestd up on {release.rest_url} (pid {slurmrestd.process.pid})")
 
     facts = config.cluster_facts(layout, len(nodes), args.max_job_count)
-    facts["slurm_version"] = slurm_version()
+    facts["slurm_version"] = slurm_version(layout)
     write_file(layout.facts_file, json.dumps(facts, indent=2) + "\n")
     clock.log(f"cluster {facts['cluster']} up; facts in {layout.facts_file}")
-    print(f'Use it:  eval "$(python3 {sys.argv[0]} env)"')
+    print(f'Use it:  eval "$(python3 {sys.argv[0]} env{release_option(release)})"')
     return 0
 
 
+def release_option(release):
+    return "" if release.name == DEFAULT_RELEASE else f" --release {release.name}"
+
+
 def cmd_down(args):
-    layout = Layout.from_env()
+    layout = Layout.from_env(args.release)
     clock = StepClock("down")
     check_ours(layout)
     stop_cluster(layout, clock)
@@ -554,8 +607,8 @@ def cmd_down(args):
     return 0
 
 
-def cmd_status(_args):
-    layout = Layout.from_env()
+def cmd_status(args):
+    layout = Layout.from_env(args.release)
     facts = read_facts(layout)
     states = node_states(layout)
     version = f" (Slurm {facts['slurm_version']})" if facts else ""
@@ -567,7 +620,7 @@ def cmd_status(_args):
         alive = "running" if is_running(pid, daemon_comm(name)) else "NOT RUNNING"
         print(f"  {name:<12} pid {pid or '-':<8} {alive}")
     if not layout.pidfile("munged").exists():
-        answers = "answers" if succeeds(["munge", "-n"]) else "does NOT answer"
+        answers = "answers" if succeeds(layout.command(["munge", "-n"])) else "does NOT answer"
         print(f"  munged       not started by this tool; `munge -n` {answers}")
     if states is not None:
         print_nodes_and_partitions(layout, states)
@@ -575,19 +628,21 @@ def cmd_status(_args):
     if problems:
         print("problems:\n" + "\n".join(f"  - {problem}" for problem in problems))
         return 1
-    print(f"all up; slurmrestd at {REST_URL}")
+    print(f"all up; slurmrestd at {layout.release.rest_url}")
     return 0
 
 
 def print_nodes_and_partitions(layout, states):
     env = slurm_env(layout)
-    gres_lines = run(["sinfo", "-h", "-N", "-o", "%N %G"], env=env, check=False).stdout
+    gres_lines = run(layout.command(["sinfo", "-h", "-N", "-o", "%N %G"]), env=env, check=False)
+    gres_lines = gres_lines.stdout
     gres = dict(line.split() for line in gres_lines.splitlines() if line.strip())
     print("nodes:")
     for node, state in states.items():
         print(f"  {node:<4} {state:<8} gres {gres.get(node, '(null)')}")
     print("partitions:")
-    partitions = run(["sinfo", "-h", "-o", "%P %a %l %D %N"], env=env, check=False).stdout
+    sinfo = layout.command(["sinfo", "-h", "-o", "%P %a %l %D %N"])
+    partitions = run(sinfo, env=env, check=False).stdout
     for line in partitions.splitlines():
         name, avail, limit, count, nodelist = line.split()
         print(f"  {name:<9} {avail:<5} maxtime {limit:<11} {count} nodes {nodelist}")
@@ -598,18 +653,27 @@ def daemon_name(text):
     if text in {"slurmctld", "slurmdbd"}:
         return text
     kind, _, node = text.partition(":")
-    if kind == "slurmd" and node in (read_facts(Layout.from_env()) or {}).get("nodes", {}):
+    if kind == "slurmd" and node[:1] == "n" and node[1:].isdigit():
         return f"slurmd-{node}"
-    message = "expected slurmctld, slurmdbd or slurmd:<node> (a node of the running cluster)"
+    message = "expected slurmctld, slurmdbd or slurmd:<node>"
     raise argparse.ArgumentTypeError(message)
+
+
+def check_daemon(layout, name):
+    """A slurmd's node must be one of the running cluster's."""
+    node = name.partition("-")[2]
+    if node and node not in (read_facts(layout) or {}).get("nodes", {}):
+        message = f"{node} is not a node of the running cluster in {layout.root}"
+        raise ClusterError(message)
+    return name
 
 
 def cmd_stop_daemon(args):
     """Stop one daemon by its recorded PID (for fault tests); the rest keeps running."""
-    layout = Layout.from_env()
+    layout = Layout.from_env(args.release)
     clock = StepClock("stop-daemon")
     check_ours(layout)
-    name = args.daemon
+    name = check_daemon(layout, args.daemon)
     pid = read_pid(layout.pidfile(name))
     if not is_running(pid, daemon_comm(name)):
         clock.log(f"{name} is not running; nothing to do")
@@ -621,10 +685,10 @@ def cmd_stop_daemon(args):
 
 def cmd_start_daemon(args):
     """Start one daemon that `stop-daemon` (or a crash) stopped, and wait until it answers."""
-    layout = Layout.from_env()
+    layout = Layout.from_env(args.release)
     clock = StepClock("start-daemon")
     check_ours(layout)
-    name = args.daemon
+    name = check_daemon(layout, args.daemon)
     if is_running(read_pid(layout.pidfile(name)), daemon_comm(name)):
         clock.log(f"{name} is already running; nothing to do")
         return 0
@@ -667,7 +731,7 @@ def cmd_start_daemon(args):
 def slurmd_start_time(layout, node):
     """When the node's slurmd last registered with slurmctld (local time), or None."""
     result = run(
-        ["scontrol", "--oneliner", "show", "node", node],
+        layout.command(["scontrol", "--oneliner", "show", "node", node]),
         env=slurm_env(layout),
         check=False,
         timeout=10,
@@ -680,25 +744,31 @@ def slurmd_start_time(layout, node):
     return None
 
 
-def cmd_env(_args):
-    layout = Layout.from_env()
-    for name, value in (
-        ("SLURM_CONF", layout.slurm_conf),
-        ("SLURMRESTD_URL", REST_URL),
-        ("HPC_CLUSTER_DIR", layout.root),
-    ):
+def cmd_env(args):
+    layout = Layout.from_env(args.release)
+    release = layout.release
+    variables = [("SLURMRESTD_URL", release.rest_url), ("HPC_CLUSTER_DIR", layout.root)]
+    if release.in_chroot:
+        # The host's own Slurm commands cannot talk to another release's daemons.
+        prefix = shlex.join(config.command_prefix(layout))
+        print(f"# Slurm {release.name}'s commands run in its root: {prefix} <command>")
+    else:
+        variables.insert(0, ("SLURM_CONF", layout.slurm_conf))
+    for name, value in variables:
         print(f"export {name}={shlex.quote(str(value))}")
     return 0
 
 
 @contextlib.contextmanager
-def machine_lock():
-    """One up/down at a time on this machine (names, ports and addresses are machine-wide)."""
-    with LOCK_FILE.open("w") as lock:
+def machine_lock(release):
+    """One up/down of a release's cluster at a time on this machine (its names, ports and
+    addresses are machine-wide)."""
+    lock_file = release.lock_file
+    with lock_file.open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"waiting for another up/down to finish (lock {LOCK_FILE})", flush=True)
+            print(f"waiting for another up/down to finish (lock {lock_file})", flush=True)
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
@@ -713,25 +783,36 @@ def node_count(text):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Local Slurm test cluster for jupyterlab-hpc.")
+    release = argparse.ArgumentParser(add_help=False)
+    release.add_argument(
+        "--release",
+        choices=RELEASES,
+        default=DEFAULT_RELEASE,
+        help=f"Slurm release (default {DEFAULT_RELEASE}, the host's; others run in a chroot)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start the cluster (no-op if it is already up)")
+
+    def add_command(name, **kwargs):
+        return commands.add_parser(name, parents=[release], **kwargs)
+
+    up = add_command("up", help="start the cluster (no-op if it is already up)")
     up.add_argument("--nodes", type=node_count, default=DEFAULT_NODES, help="4 to 9 (default 4)")
     up.add_argument(
         "--max-job-count", type=int, default=DEFAULT_MAX_JOB_COUNT, help="slurm.conf MaxJobCount"
     )
     up.set_defaults(func=cmd_up, needs_root=True)
-    down = commands.add_parser("down", help="stop everything this tool started")
+    down = add_command("down", help="stop everything this tool started")
     down.add_argument("--purge", action="store_true", help="also delete the state directory")
     down.set_defaults(func=cmd_down, needs_root=True)
-    status = commands.add_parser("status", help="show daemons, nodes, partitions; exit 0 if all up")
+    status = add_command("status", help="show daemons, nodes, partitions; exit 0 if all up")
     status.set_defaults(func=cmd_status, needs_root=False)
-    env = commands.add_parser("env", help="print export lines for the cluster's environment")
+    env = add_command("env", help="print export lines for the cluster's environment")
     env.set_defaults(func=cmd_env, needs_root=False)
     for command, func, verb in (
         ("stop-daemon", cmd_stop_daemon, "stop"),
         ("start-daemon", cmd_start_daemon, "start (and wait until it answers)"),
     ):
-        one = commands.add_parser(command, help=f"{verb} one daemon: for fault tests")
+        one = add_command(command, help=f"{verb} one daemon: for fault tests")
         one.add_argument("daemon", type=daemon_name, help="slurmctld, slurmdbd or slurmd:nX")
         one.set_defaults(func=func, needs_root=True)
     return parser.parse_args(argv)
@@ -748,12 +829,16 @@ def main(argv=None):
         if os.geteuid() != 0:
             message = f"`{args.command}` must run as root"
             raise ClusterError(message)
-        with machine_lock():
+        with machine_lock(RELEASES[args.release]):
             return args.func(args)
     except ClusterError as exc:
         print(f"slurm_cluster {args.command}: error: {exc}", file=sys.stderr)
-        if args.command == "up" and recorded_daemons(Layout.from_env()):
-            print("Run `down` to clean up, or `up` again (it cleans up first).", file=sys.stderr)
+        if args.command == "up" and recorded_daemons(Layout.from_env(args.release)):
+            option = release_option(RELEASES[args.release])
+            print(
+                f"Run `down{option}` to clean up, or `up` again (it cleans up first).",
+                file=sys.stderr,
+            )
         return 1
 
 

@@ -42,6 +42,8 @@ _FREE_TEXT = frozenset(
         "StdErr",
         "StdIn",
         "StdOut",
+        # Newer than 24.11 (26.05 has it): the sbatch command line; its options look like fields.
+        "SubmitLine",
     }
 )
 
@@ -196,7 +198,7 @@ def _scontrol_job(record: dict[str, str]) -> JobDetail:
     user = split_name_id(record.get("UserId", ""))[0]
     name = record.get("JobName", "")
     reason = text_or_none(record.get("Reason", "").replace("_", " "))
-    tres = record.get("TRES", "")
+    tres = _job_tres(record)
 
     def output_path(key: str) -> str | None:
         path = text_or_none(record.get(key, ""))
@@ -245,6 +247,17 @@ def _scontrol_job(record: dict[str, str]) -> JobDetail:
         efficiency=None,
         command=text_or_none(record.get("Command", "")),
     )
+
+
+def _job_tres(record: dict[str, str]) -> str:
+    """The job's trackable resources: what it was given once it started, what it asks for
+    until then. Slurm 22.05 prints that as TRES=; later releases print both AllocTRES=
+    ("(null)" until the job starts) and ReqTRES=."""
+    for key in ("TRES", "AllocTRES", "ReqTRES"):
+        tres = text_or_none(record.get(key, ""))
+        if tres is not None:
+            return tres
+    return ""
 
 
 def _public_id(job_id: str, array_job_id: str | None, array_task_id: str | None) -> str:

@@ -20,9 +20,22 @@ CLUSTER_DIR = Path(os.environ.get("HPC_CLUSTER_DIR", "/var/tmp/jupyterlab-hpc-cl
 SERVER_USER = "alice"
 
 
+def _cluster_prefix() -> list[str]:
+    """What runs a command with the cluster's own Slurm: nothing for the host's, a chroot for
+    another release's cluster (``slurm_cluster.py up --release``; its cluster.json says)."""
+    try:
+        facts = json.loads((CLUSTER_DIR / "cluster.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return list(facts.get("command_prefix", []))
+
+
+CLUSTER_PREFIX = _cluster_prefix()
+
+
 def as_user(user: str) -> list[str]:
     """The command prefix that makes Slurm see ``user`` (the tests run as root)."""
-    return ["runuser", "-u", user, "--"]
+    return [*CLUSTER_PREFIX, "runuser", "-u", user, "--"]
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +44,9 @@ def cluster() -> dict[str, Any]:
     facts = CLUSTER_DIR / "cluster.json"
     if (
         not facts.exists()
-        or subprocess.run(["scontrol", "ping"], capture_output=True, check=False).returncode
+        or subprocess.run(
+            [*CLUSTER_PREFIX, "scontrol", "ping"], capture_output=True, check=False
+        ).returncode
     ):
         message = f"the local Slurm cluster is not up ({facts}): run `make cluster`"
         if os.environ.get("HPC_REQUIRE_CLUSTER") == "1":
@@ -100,4 +115,4 @@ def submit_job(cluster: dict[str, Any]) -> Iterator[SubmitJob]:
 
     yield submit
     if submitted:
-        subprocess.run(["scancel", *submitted], capture_output=True, check=False)
+        subprocess.run([*CLUSTER_PREFIX, "scancel", *submitted], capture_output=True, check=False)

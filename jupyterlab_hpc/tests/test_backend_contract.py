@@ -7,6 +7,9 @@ differences documented here:
 - ``elapsed`` is computed at the moment of each query: it may differ by a couple of seconds.
 - Quotas: slurmrestd v0.0.38 has no usage against limits; that backend says unavailable.
 - Requeue: slurmrestd v0.0.38 has no requeue; that backend refuses it.
+
+With HPC_CLUSTER_DIR naming another Slurm release's cluster (``cluster/slurm_cluster.py up
+--release 24.11``) the suite runs against that release; ``make matrix`` runs it against each.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from jupyterlab_hpc.slurm.errors import (
 )
 from jupyterlab_hpc.slurm.models import Job
 from jupyterlab_hpc.slurm.restd import SlurmRestd
-from jupyterlab_hpc.tests.conftest import SubmitJob, as_user
+from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, SubmitJob, as_user
 
 pytestmark = pytest.mark.cluster
 
@@ -83,7 +86,7 @@ def write_script(folder: Path, name: str, body: str) -> Path:
 
 
 def cancel(*job_ids: str) -> None:
-    subprocess.run(["scancel", *job_ids], capture_output=True, check=False)
+    subprocess.run([*CLUSTER_PREFIX, "scancel", *job_ids], capture_output=True, check=False)
 
 
 def differences(first: Job, second: Job) -> dict[str, tuple[Any, Any]]:

@@ -52,7 +52,8 @@ def test_a_running_job_shows_its_command_and_expanded_output_paths(release: Path
     )
     assert job.nodes in {"n1", "n2"}
     assert detail.command is not None
-    assert detail.command.endswith("/detail.sh 300 0")
+    # 22.05 shows the script with its arguments; later releases show the script only.
+    assert detail.command.removesuffix(" 300 0").endswith("/detail.sh")
     assert job.work_dir is not None
     # --output=%x-%j-%N.out: scontrol leaves %N to slurmd; we fill it in from BatchHost.
     assert job.stdout == f"{job.work_dir}/detail job-{job.id}-{job.nodes}.out"
@@ -143,6 +144,20 @@ def test_the_json_shape_is_a_job_plus_the_detail_fields(release: Path) -> None:
     shape = _sacct(release, "finished").to_json()
     assert {"estimated_start", "efficiency", "command", "exit_code", "stdout"} <= set(shape)
     assert set(shape["efficiency"]) == {"cpu", "memory"}
+
+
+def test_words_like_fields_in_the_submit_line_of_newer_releases_are_not_fields() -> None:
+    # Slurm 26.05 prints the sbatch command line before the fields it could be mistaken for.
+    text = (CAPTURED / "slurm-26.05" / "scontrol_job_running.txt").read_text()
+    submit_line = next(line for line in text.splitlines() if "SubmitLine=" in line)
+    wrapped = "   SubmitLine=sbatch --wrap=env WorkDir=/elsewhere StdOut=/x ./run"
+
+    (detail,) = parse_scontrol_jobs(text.replace(submit_line, wrapped))
+
+    assert detail.job.work_dir is not None
+    assert detail.job.work_dir.startswith("/tmp/jupyterlab-hpc-capture-")
+    assert detail.job.stdout is not None
+    assert detail.job.stdout.startswith(f"{detail.job.work_dir}/detail job-")
 
 
 def test_an_unknown_job_is_no_records() -> None:

@@ -1,0 +1,117 @@
+"""Debian roots for the newer Slurm releases: built once, then mounted while a cluster runs.
+
+A release's daemons and commands run in its root with chroot. They share the host's network
+(its bridge and node namespaces), /dev, /sys, /tmp and the cluster's state directory (at the
+same path, so configuration files name the same paths inside and out), but have their own
+/etc (users, munge key), /run (munged's socket) and programs. Their MariaDB is a private
+instance of the host's (see ROOT_PACKAGES).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from cluster_process import ClusterError, run
+from cluster_system import APT_OPTIONS, PACKAGES
+
+MIRROR = "http://deb.debian.org/debian"
+# ip, curl and MariaDB run on the host: Slurm 24.11's slurmdbd fails against trixie's MariaDB
+# 11.8 ("_check_mysql_concat_is_sane: null result"), and works with the host's 10.11.
+# Jobs run Python, as on a real cluster's nodes (capture_outputs.py's job script does).
+ROOT_PACKAGES = (
+    *(name for name in PACKAGES if name not in {"iproute2", "curl", "mariadb-server"}),
+    "python3-minimal",
+)
+# Written last, listing ROOT_PACKAGES: a root without it is a build that did not finish, one
+# with another list was built for another version of this tool.
+BUILT_MARKER = ".jupyterlab-hpc-root"
+APT_CONF = "etc/apt/apt.conf.d/90jupyterlab-hpc"
+# sid's Release files are valid for a week only; a machine whose clock or mirror lags must not
+# be refused.
+APT_SETTINGS = 'Acquire::Check-Valid-Until "false";\n'
+POLICY_RC_D = "usr/sbin/policy-rc.d"
+
+
+def root_is_built(release):
+    marker = release.root / BUILT_MARKER
+    return marker.is_file() and marker.read_text() == _marker_text()
+
+
+def _marker_text():
+    return " ".join(ROOT_PACKAGES) + "\n"
+
+
+def build_root(release, clock):
+    """debootstrap the release's Debian suite and install Slurm into it (~40 s, once)."""
+    root = release.root
+    if root.exists():
+        # Never delete a tree that still has /dev or /tmp mounted in it.
+        if mounts_under(root):
+            message = f"{root} has mounts; run `down --release {release.name}` first"
+            raise ClusterError(message)
+        shutil.rmtree(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    clock.log(f"building Debian {release.suite} root in {root} (debootstrap)")
+    run(["debootstrap", "--variant=minbase", release.suite, str(root), MIRROR], timeout=1800)
+    (root / APT_CONF).write_text(APT_SETTINGS)
+    policy = root / POLICY_RC_D
+    policy.write_text("#!/bin/sh\n# jupyterlab-hpc: no daemons from postinst\nexit 101\n")
+    policy.chmod(0o755)
+    # Some maintainer scripts need /proc.
+    run(["mount", "-t", "proc", "proc", str(root / "proc")])
+    try:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        apt = ["chroot", str(root), "apt-get", *APT_OPTIONS]
+        run([*apt, "update"], env=env, timeout=600)
+        install = ["install", "-y", "--no-install-recommends", *ROOT_PACKAGES]
+        run([*apt, *install], env=env, timeout=1800)
+    finally:
+        run(["umount", str(root / "proc")], check=False)
+    (root / BUILT_MARKER).write_text(_marker_text())
+    clock.log(f"Debian {release.suite} root ready")
+
+
+def bind_points(layout):
+    """(source, target in the root) of every bind mount, in mounting order."""
+    root = layout.release.root
+    shared = [Path("/sys"), Path("/dev"), Path("/tmp"), layout.root]
+    return [(path, root / path.relative_to("/")) for path in shared]
+
+
+def mount_root(layout):
+    """Mount /proc and bind the shared directories into the release's root."""
+    root = layout.release.root
+    unmount_root(layout)
+    # Names resolve as on the host (mariadb-install-db needs the host's name, for one).
+    for name in ("hosts", "resolv.conf"):
+        shutil.copyfile(Path("/etc", name), root / "etc" / name)
+    run(["mount", "-t", "proc", "proc", str(root / "proc")])
+    for source, target in bind_points(layout):
+        target.mkdir(parents=True, exist_ok=True)
+        run(["mount", "--rbind", str(source), str(target)])
+        # Unmounting our copy later must not unmount anything of the host's.
+        run(["mount", "--make-rslave", str(target)])
+
+
+def unmount_root(layout):
+    """Unmount everything mounted below the root, deepest first."""
+    for target in sorted(mounts_under(layout.release.root), key=len, reverse=True):
+        if run(["umount", target], check=False).returncode != 0:
+            # Busy (a process still has a file open there): detach it now, free it later.
+            run(["umount", "--lazy", target], check=False)
+    left = mounts_under(layout.release.root)
+    if left:
+        message = f"could not unmount {', '.join(left)}"
+        raise ClusterError(message)
+
+
+def mounts_under(root):
+    """Mount points strictly below ``root``, from this process's mount table."""
+    prefix = str(root).rstrip("/") + "/"
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        # Field 5 is the mount point, with spaces etc. as octal escapes ("\040").
+        point = line.split()[4].encode().decode("unicode_escape")
+        if point.startswith(prefix):
+            points.append(point)
+    return points
