@@ -26,6 +26,8 @@ help:
 	@echo "make cluster       start the local Slurm cluster; cluster-down / cluster-status"
 	@echo "make lint          ruff, ruff format, mypy, eslint, prettier"
 	@echo "make pytest | jest | galata   one test suite"
+	@echo "make matrix        contract suite against Slurm 22.05, 24.11, 26.05 -> docs/compatibility.md"
+	@echo "make fuzz          schemathesis against the REST API on the local cluster (fuzz/)"
 
 # ---------------------------------------------------------------------------- set-up
 .PHONY: system-packages
@@ -69,8 +71,8 @@ cluster-status:
 # ---------------------------------------------------------------------------- gates and tests
 .PHONY: lint
 lint: install
-	$(VENV)/bin/ruff check jupyterlab_hpc cluster benchmarks
-	$(VENV)/bin/ruff format --check jupyterlab_hpc cluster benchmarks
+	$(VENV)/bin/ruff check jupyterlab_hpc cluster benchmarks fuzz
+	$(VENV)/bin/ruff format --check jupyterlab_hpc cluster benchmarks fuzz
 	$(VENV)/bin/mypy
 	$(JLPM) lint:check
 
@@ -92,6 +94,25 @@ galata: build cluster ui-tests/node_modules/.installed
 
 .PHONY: test
 test: lint pytest jest galata
+
+# Not part of `make test` (about a minute, and it sends thousands of requests): on demand.
+# Only the extra's packages: a second editable install after jupyter-builder develop fails.
+FUZZ_REQUIREMENTS := import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["fuzz"], sep="\n")
+$(VENV)/.fuzz-installed: pyproject.toml | $(VENV)/.installed
+	$(PY) -c '$(FUZZ_REQUIREMENTS)' | $(PY) -m pip install -q -r /dev/stdin
+	touch $@
+
+.PHONY: fuzz
+fuzz: $(VENV)/.fuzz-installed cluster
+	$(PY) fuzz/fuzz_api.py
+
+# ---------------------------------------------------------------------------- compatibility
+# Not part of `make test`: the backend contract suite against each Slurm release. 22.05 is the
+# shared cluster (never stopped); 24.11 and 26.05 each get their own cluster from a Debian root
+# cached under /var/tmp (built on first use, ~1 min each), brought down again afterwards.
+.PHONY: matrix
+matrix: install cluster
+	$(PYTHON_BASE) cluster/compatibility_matrix.py --pytest $(abspath $(VENV))/bin/pytest
 
 # ---------------------------------------------------------------------------- demo
 .PHONY: demo

@@ -46,6 +46,14 @@ class HPCHandler(APIHandler):
             status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
             raise web.HTTPError(status, str(error)) from error
 
+    def get_json_body(self) -> dict[str, Any] | None:
+        """jupyter_server's, but a body that is not UTF-8 is a 400 like any other bad JSON
+        (jupyter_server decodes it before its own check, and the error became a 500)."""
+        try:
+            return super().get_json_body()
+        except UnicodeDecodeError as error:
+            raise web.HTTPError(400, "Invalid JSON in body of request: not UTF-8") from error
+
     def finish_with_etag(self, payload: dict[str, Any]) -> None:
         """Finish a GET with ``payload``, or with a bodiless 304 if the client has it already."""
         self.finish_rendered(render(payload))
@@ -71,6 +79,7 @@ class HPCHandler(APIHandler):
     def query_int(self, name: str, default: int) -> int:
         """A non-negative integer query argument; anything else is a 400."""
         value = self.get_query_argument(name, str(default))
-        if not value.isdigit():
+        # isdigit() alone takes "²" (which int() refuses) and other scripts' digits.
+        if not (value.isascii() and value.isdigit()):
             raise web.HTTPError(400, f"{name} must be a non-negative integer (got {value!r})")
         return int(value)

@@ -108,7 +108,12 @@ class JobsService:
     async def submit(self, relative_path: str) -> str:
         """sbatch a script inside the server root, in the script's own folder."""
         script = self._inside_root(relative_path)
-        if not script.is_file():
+        try:
+            found = script.is_file()
+        except OSError as error:  # a name longer than the file system allows
+            msg = f"Not a usable path: {error.strerror}"
+            raise InvalidRequest(msg) from error
+        if not found:
             msg = f"No such batch script: {relative_path}"
             raise SlurmNotFound(msg)
         job_id = await self.backend.submit(str(script), str(script.parent))
@@ -141,7 +146,11 @@ class JobsService:
         if "\x00" in relative_path:
             msg = "Path contains a NUL character"
             raise InvalidRequest(msg)
-        candidate = (self.root_dir / relative_path.lstrip("/")).resolve()
+        try:
+            candidate = (self.root_dir / relative_path.lstrip("/")).resolve()
+        except UnicodeEncodeError as error:  # a lone surrogate, which JSON can carry
+            msg = "Path is not valid Unicode text"
+            raise InvalidRequest(msg) from error
         if not candidate.is_relative_to(self.root_dir):
             msg = f"Path {relative_path!r} is outside the server's root folder"
             raise InvalidRequest(msg)

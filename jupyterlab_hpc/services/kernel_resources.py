@@ -121,7 +121,7 @@ def _gpus(value: object, maximum: int | None) -> int | str:
     """A count, or a GPU type and count ("a100:2")."""
     if isinstance(value, str):
         kind, _, count = value.rpartition(":")
-        if kind and count.isdigit():
+        if kind and count.isascii() and count.isdigit():  # isdigit() alone takes "²"
             _whole("gpus", int(count), 0, maximum)
             return value
         msg = f"gpus must be a count or type:count, not {value!r}"

@@ -205,9 +205,10 @@ class RemoteKernels(LoggingConfigurable):
         background; the kernel is returned at once, queued."""
         name = self._kernelspec_name(kernel_name)
         checked = parse_resources(resources, self._limits())
+        # Everything that can be checked here before asking Slurm: bad input runs nothing.
+        kernel_dir = await self._kernel_dir(path)
         partitions, access = await self._slurm_view()
         check_against_slurm(checked, partitions, access.accounts)
-        kernel_dir = await self._kernel_dir(path)
         kernel = RemoteKernel(id=str(uuid.uuid4()), kernel_name=name, resources=checked)
         self._kernels[kernel.id] = kernel
         kernel.task = asyncio.create_task(self._run(kernel, kernel_dir))
