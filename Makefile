@@ -45,6 +45,9 @@ $(PY): | system-packages
 
 # Re-installs when the packaging or the frontend's dependencies change.
 $(VENV)/.installed: pyproject.toml package.json yarn.lock | $(PY)
+	@# jupyter-builder develop writes install.json into the build output; the wheel's own
+	@# install.json would then be added twice and a re-install would fail.
+	rm -f jupyterlab_hpc/labextension/install.json
 	$(PY) -m pip install -q -e ".[test]"
 	$(VENV)/bin/jupyter-builder develop --overwrite .
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyterlab_hpc
