@@ -63,12 +63,14 @@ class SlurmCache:
             return entry.outcome
         return await asyncio.shield(read)
 
-    def peek(self, key: Hashable) -> Fresh[Any] | None:
-        """The value under ``key`` if one is cached and still fresh; never asks Slurm."""
+    def peek(self, key: Hashable, *, ttl: float | None = None) -> Fresh[Any] | None:
+        """The value ``get`` would answer with at once (fresh, or out of date by less than one
+        interval), if there is one; never asks Slurm."""
+        ttl = self.ttl if ttl is None else ttl
         entry = self._entries.get(key)
-        if entry is None or self.clock() >= entry.expires or isinstance(entry.outcome, Exception):
+        if entry is None or isinstance(entry.outcome, Exception):
             return None
-        return entry.outcome
+        return entry.outcome if self.clock() < entry.expires + ttl else None
 
     def invalidate(self) -> None:
         """Forget everything, e.g. after the user changed Slurm's state (cancel, submit).

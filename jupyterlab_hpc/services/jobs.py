@@ -81,7 +81,7 @@ class JobsService:
         return view
 
     async def _listing(self, *, mine: bool) -> Fresh[list[Job]]:
-        """The cached listing a view is cut from. While everyone's jobs are fresh in the cache
+        """The cached listing a view is cut from. While everyone's jobs are in the cache
         (someone looks at the whole queue), the user's own are cut from them: one squeue for both.
         """
         everyone: Fresh[list[Job]] | None = self.cache.peek(("jobs", False))

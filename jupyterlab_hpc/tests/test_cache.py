@@ -156,3 +156,20 @@ async def test_each_data_kind_keeps_its_own_refresh_interval() -> None:
     await cache.get("quotas", quotas, ttl=60)
 
     assert (jobs.calls, quotas.calls) == (2, 1)
+
+
+async def test_peek_offers_what_get_would_answer_at_once_and_never_asks_slurm() -> None:
+    clock, source = FakeClock(), CountingSource()
+    cache = SlurmCache(ttl=5, clock=clock)
+    assert cache.peek("jobs") is None
+
+    await cache.get("jobs", source)
+    clock.now += 9.9
+    within_one_more_interval = cache.peek("jobs")
+    clock.now += 0.2
+    older = cache.peek("jobs")
+
+    assert within_one_more_interval is not None
+    assert within_one_more_interval.value == 1
+    assert older is None
+    assert source.calls == 1
