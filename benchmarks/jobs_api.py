@@ -66,11 +66,17 @@ def fill_queue(count: int) -> None:
     started = time.monotonic()
 
     def submit(index: int) -> None:
-        run_as(
-            "bob",
-            ["sbatch", "--hold", "--parsable", f"--job-name={JOB_PREFIX}{index}",
-             "--output=/dev/null", "--chdir=/tmp", "--wrap=true"],
-        )  # fmt: skip
+        argv = ["sbatch", "--hold", "--parsable", f"--job-name={JOB_PREFIX}{index}",
+                "--output=/dev/null", "--chdir=/tmp", "--wrap=true"]  # fmt: skip
+        for attempt in range(5):
+            try:
+                run_as("bob", argv)
+                return
+            except subprocess.CalledProcessError:
+                # slurmctld still holds the records of a previous run's jobs (MinJobAge) and
+                # refuses new ones at MaxJobCount until it has purged them.
+                time.sleep(2 * (attempt + 1))
+        run_as("bob", argv)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(submit, range(missing)))
