@@ -1,10 +1,11 @@
 """Debian roots for the newer Slurm releases: built once, then mounted while a cluster runs.
 
 A release's daemons and commands run in its root with chroot. They share the host's network
-(its bridge and node namespaces), /dev, /sys, /tmp and the cluster's state directory (at the
-same path, so configuration files name the same paths inside and out), but have their own
-/etc (users, munge key), /run (munged's socket) and programs. Their MariaDB is a private
-instance of the host's (see ROOT_PACKAGES).
+(its bridge and node namespaces), /dev, /sys, /tmp, /home, this checkout and the cluster's
+state directory (at the same paths, so configuration files, home directories and the
+project's code mean the same inside and out, as on a cluster's shared filesystem), but have
+their own /etc (users, munge key), /run (munged's socket) and programs. Their MariaDB is a
+private instance of the host's (see ROOT_PACKAGES).
 """
 
 import os
@@ -17,11 +18,17 @@ from cluster_system import APT_OPTIONS, PACKAGES
 MIRROR = "http://deb.debian.org/debian"
 # ip, curl and MariaDB run on the host: Slurm 24.11's slurmdbd fails against trixie's MariaDB
 # 11.8 ("_check_mysql_concat_is_sane: null result"), and works with the host's 10.11.
-# Jobs run Python, as on a real cluster's nodes (capture_outputs.py's job script does).
+# Jobs run Python, as on a real cluster's nodes (capture_outputs.py's job script does), and
+# the Slurm provisioner's kernels run ipykernel there (JOB_PYTHON).
 ROOT_PACKAGES = (
     *(name for name in PACKAGES if name not in {"iproute2", "curl", "mariadb-server"}),
     "python3-minimal",
+    "python3-ipykernel",
 )
+# The root's Python, for jobs: it has ipykernel, and imports jupyterlab_hpc from CHECKOUT
+# (on PYTHONPATH), as a site's nodes import it from shared software.
+JOB_PYTHON = "/usr/bin/python3"
+CHECKOUT = Path(__file__).resolve().parent.parent
 # Written last, listing ROOT_PACKAGES: a root without it is a build that did not finish, one
 # with another list was built for another version of this tool.
 BUILT_MARKER = ".jupyterlab-hpc-root"
@@ -42,21 +49,17 @@ def _marker_text():
 
 
 def build_root(release, clock):
-    """debootstrap the release's Debian suite and install Slurm into it (~40 s, once)."""
+    """debootstrap the release's Debian suite and install Slurm into it (~40 s, once). A root
+    finished for another package list only gets the packages installed (~30 s)."""
     root = release.root
-    if root.exists():
-        # Never delete a tree that still has /dev or /tmp mounted in it.
-        if mounts_under(root):
-            message = f"{root} has mounts; run `down --release {release.name}` first"
-            raise ClusterError(message)
-        shutil.rmtree(root)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    clock.log(f"building Debian {release.suite} root in {root} (debootstrap)")
-    run(["debootstrap", "--variant=minbase", release.suite, str(root), MIRROR], timeout=1800)
-    (root / APT_CONF).write_text(APT_SETTINGS)
-    policy = root / POLICY_RC_D
-    policy.write_text("#!/bin/sh\n# jupyterlab-hpc: no daemons from postinst\nexit 101\n")
-    policy.chmod(0o755)
+    # Never delete or change a tree that still has /dev or /tmp mounted in it.
+    if mounts_under(root):
+        message = f"{root} has mounts; run `down --release {release.name}` first"
+        raise ClusterError(message)
+    if (root / BUILT_MARKER).is_file():
+        clock.log(f"installing the package list into the Debian {release.suite} root {root}")
+    else:
+        _debootstrap(release, clock)
     # Some maintainer scripts need /proc.
     run(["mount", "-t", "proc", "proc", str(root / "proc")])
     try:
@@ -71,11 +74,39 @@ def build_root(release, clock):
     clock.log(f"Debian {release.suite} root ready")
 
 
+def _debootstrap(release, clock):
+    root = release.root
+    if root.exists():
+        shutil.rmtree(root)  # an unfinished build
+    root.parent.mkdir(parents=True, exist_ok=True)
+    clock.log(f"building Debian {release.suite} root in {root} (debootstrap)")
+    run(["debootstrap", "--variant=minbase", release.suite, str(root), MIRROR], timeout=1800)
+    (root / APT_CONF).write_text(APT_SETTINGS)
+    policy = root / POLICY_RC_D
+    policy.write_text("#!/bin/sh\n# jupyterlab-hpc: no daemons from postinst\nexit 101\n")
+    policy.chmod(0o755)
+
+
 def bind_points(layout):
     """(source, target in the root) of every bind mount, in mounting order."""
     root = layout.release.root
-    shared = [Path("/sys"), Path("/dev"), Path("/tmp"), layout.root]
+    shared = [Path("/sys"), Path("/dev"), Path("/tmp"), Path("/home"), CHECKOUT, layout.root]
     return [(path, root / path.relative_to("/")) for path in shared]
+
+
+def root_problems(layout):
+    """What keeps the release's root from being ready for its running cluster."""
+    release = layout.release
+    problems = []
+    if not root_is_built(release):
+        problems.append(f"{release.root} is not built for this tool's package list")
+    mounted = set(mounts_under(release.root))
+    problems += [
+        f"{source} is not mounted at {target}"
+        for source, target in bind_points(layout)
+        if str(target) not in mounted
+    ]
+    return problems
 
 
 def mount_root(layout):

@@ -1,5 +1,6 @@
 """What the cluster looks like (partitions, GPUs, accounts, QOS) and the files that say so."""
 
+from cluster_chroot import CHECKOUT, JOB_PYTHON
 from cluster_layout import CLUSTER_NAME, controller_host, node_names
 from cluster_system import TEST_USERS
 
@@ -224,6 +225,7 @@ def cluster_facts(layout, node_count, max_job_count):
         "rest_url": release.rest_url,
         "controller": {"host": controller_host(), "addr": release.controller_addr},
         "nodes": {node: release.node_addr(node) for node in nodes},
+        "node_namespaces": {node: release.netns_name(node) for node in nodes},
         "node_cpus": NODE_CPUS,
         "node_memory_mb": NODE_MEMORY_MB,
         "gres": dict.fromkeys(GPU_NODES, f"gpu:{GPUS_PER_NODE}"),
@@ -235,7 +237,17 @@ def cluster_facts(layout, node_count, max_job_count):
             name: {**account, "users": list(TEST_USERS)} for name, account in ACCOUNTS.items()
         },
         "qos": dict(QOS),
+        **job_python(layout),
     }
+
+
+def job_python(layout):
+    """For a release's cluster: the Python its jobs run (the root's, with ipykernel) and the
+    path that makes jupyterlab_hpc importable there. The default cluster's jobs see the
+    host's filesystem, so they run the tests' own Python."""
+    if not layout.release.in_chroot:
+        return {}
+    return {"job_python": JOB_PYTHON, "job_pythonpath": str(CHECKOUT)}
 
 
 def command_prefix(layout):

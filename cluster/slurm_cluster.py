@@ -30,7 +30,7 @@ import sys
 from datetime import datetime, timezone
 
 import cluster_config as config
-from cluster_chroot import build_root, mount_root, root_is_built, unmount_root
+from cluster_chroot import build_root, mount_root, root_is_built, root_problems, unmount_root
 from cluster_layout import (
     DEFAULT_MAX_JOB_COUNT,
     DEFAULT_NODES,
@@ -468,6 +468,8 @@ def health_problems(layout, facts, states):
                 problems.append(f"node {node} is {state}")
     if not rest_answers(layout):
         problems.append(f"slurmrestd does not answer at {layout.release.rest_url}")
+    if layout.release.in_chroot:
+        problems += root_problems(layout)
     return problems
 
 

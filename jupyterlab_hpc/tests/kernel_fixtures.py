@@ -2,7 +2,9 @@
 
 The tests run as root; the provisioner reaches Slurm as alice through the command prefix,
 so the job, the kernel and the secrets file all belong to alice, as they would for a server
-running as alice.
+running as alice. Against another release's cluster (``HPC_CLUSTER_DIR``) the prefix enters
+its root first, and its jobs run the root's Python with the checkout on PYTHONPATH, as
+cluster.json says (``job_python``, ``job_pythonpath``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import shlex
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -26,8 +30,9 @@ from traitlets.config import Config
 from jupyterlab_hpc.kernels.kernelspec import install
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.kernels.resources import JobResources
+from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user
 
-ALICE = ["runuser", "-u", "alice", "--"]
+ALICE = as_user("alice")
 HANDOFF_DIR = Path("/home/alice/.jupyterlab-hpc/kernels")
 KERNEL_NAME = "python3-slurm-test"
 # Short enough for the tests; the defaults (60 s, 5 s) suit real servers.
@@ -40,14 +45,19 @@ class SlurmKernels:
     """Starts kernels through the Slurm provisioner and remembers every job for cleanup."""
 
     job_name: str
+    python: str = sys.executable
+    prologue: list[str] = field(default_factory=list)  # the cluster's, before a test's own
     managers: list[AsyncKernelManager] = field(default_factory=list)
     clients: list[AsyncKernelClient] = field(default_factory=list)
 
     def config(self, **provisioner: Any) -> Config:
+        prologue = [*self.prologue, *provisioner.pop("prologue", [])]
         return Config(
             {
                 "SlurmProvisioner": {
                     "command_prefix": ALICE,
+                    "python": self.python,
+                    "prologue": prologue,
                     "grace_period": GRACE_PERIOD,
                     "heartbeat_interval": HEARTBEAT,
                     "job_name": self.job_name,
@@ -92,6 +102,18 @@ async def run_code(client: AsyncKernelClient, code: str, timeout: float = 30) ->
     return {"stdout": "".join(output), **reply["content"]}
 
 
+async def reply_to(client: AsyncKernelClient, msg_id: str, timeout: float = 10) -> dict[str, Any]:
+    """The shell reply to request ``msg_id``. Replies to earlier requests are skipped:
+    wait_for_ready repeats kernel_info while IOPub is quiet, and the extra replies come later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply: dict[str, Any] = await client.get_shell_msg(
+            timeout=max(deadline - time.monotonic(), 0)
+        )
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+
+
 async def kernel_is_dead(manager: AsyncKernelManager) -> bool:
     return not await manager.is_alive()
 
@@ -99,7 +121,14 @@ async def kernel_is_dead(manager: AsyncKernelManager) -> bool:
 def squeue_state(job_id: str) -> str:
     """The job's state while slurmctld has it ('' once it is forgotten)."""
     result = subprocess.run(
-        ["squeue", "--noheader", f"--jobs={job_id}", "--states=all", "--format=%T"],
+        [
+            *CLUSTER_PREFIX,
+            "squeue",
+            "--noheader",
+            f"--jobs={job_id}",
+            "--states=all",
+            "--format=%T",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -110,12 +139,18 @@ def squeue_state(job_id: str) -> str:
 def active_in_queue(job_id: str) -> bool:
     """Whether plain squeue (pending and running jobs) still lists the job."""
     result = subprocess.run(
-        ["squeue", "--noheader", f"--jobs={job_id}", "--format=%i"],
+        [*CLUSTER_PREFIX, "squeue", "--noheader", f"--jobs={job_id}", "--format=%i"],
         capture_output=True,
         text=True,
         check=False,
     )
     return result.stdout.strip() == job_id
+
+
+def node_namespace(cluster: dict[str, Any], node: str) -> str:
+    """The network namespace a node's slurmd runs in (cluster.json's from before the tool
+    wrote them: the default cluster's names)."""
+    return str(cluster.get("node_namespaces", {}).get(node, f"hpc-{node}"))
 
 
 async def eventually(
@@ -151,7 +186,15 @@ def slurm_kernels_fixture(
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "prefix" / "share" / "jupyter"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    kernels = SlurmKernels(job_name=f"pytest-kernel-{uuid.uuid4().hex[:8]}")
+    kernels = SlurmKernels(
+        job_name=f"pytest-kernel-{uuid.uuid4().hex[:8]}",
+        python=cluster.get("job_python", sys.executable),
+        prologue=(
+            [f"export PYTHONPATH={shlex.quote(cluster['job_pythonpath'])}"]
+            if "job_pythonpath" in cluster
+            else []
+        ),
+    )
     yield kernels
     for client in kernels.clients:
         client.stop_channels()
@@ -161,10 +204,19 @@ def slurm_kernels_fixture(
                 jp_asyncio_loop.run_until_complete(
                     asyncio.wait_for(manager.shutdown_kernel(now=True), 30)
                 )
-    subprocess.run(["scancel", f"--name={kernels.job_name}"], capture_output=True, check=False)
+    subprocess.run(
+        [*CLUSTER_PREFIX, "scancel", f"--name={kernels.job_name}"], capture_output=True, check=False
+    )
     # Logs of kernels that died are kept for users; the tests' own need not pile up.
     jobs = subprocess.run(
-        ["sacct", "--noheader", "--allocations", f"--name={kernels.job_name}", "--format=JobID"],
+        [
+            *CLUSTER_PREFIX,
+            "sacct",
+            "--noheader",
+            "--allocations",
+            f"--name={kernels.job_name}",
+            "--format=JobID",
+        ],
         capture_output=True,
         text=True,
         check=False,

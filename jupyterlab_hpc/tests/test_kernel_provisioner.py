@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ import pytest
 
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError
+from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user
 from jupyterlab_hpc.tests.kernel_fixtures import (
     ALICE,
     GRACE_PERIOD,
@@ -28,7 +30,9 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     active_in_queue,
     eventually,
     kernel_is_dead,
+    node_namespace,
     provisioner_of,
+    reply_to,
     run_code,
     slurm_kernels_fixture,  # noqa: F401 - the fixture slurm_kernels
     squeue_state,
@@ -36,7 +40,7 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
 
 pytestmark = pytest.mark.cluster
 
-BOB = ["runuser", "-u", "bob", "--"]
+BOB = as_user("bob")
 
 
 async def test_a_kernel_runs_on_a_compute_node_as_the_user(
@@ -75,10 +79,9 @@ async def test_interrupt_and_restart_stay_in_the_job_and_shutdown_ends_it(
     sleeper = client.execute("import time; time.sleep(600)")
     await asyncio.sleep(1.0)
     await manager.interrupt_kernel()
-    reply = await client.get_shell_msg(timeout=10)
+    reply = await reply_to(client, sleeper)
 
     # Then it stops with KeyboardInterrupt, and the kernel lives on in the same job
-    assert reply["parent_header"]["msg_id"] == sleeper
     assert reply["content"]["ename"] == "KeyboardInterrupt"
     assert await manager.is_alive()
     assert (await run_code(client, "print(x)"))["stdout"] == "42\n"
@@ -121,15 +124,20 @@ async def test_the_sites_then_the_users_prologue_run_before_the_kernel(
 def inbound_blocked(cluster: dict[str, Any]) -> Iterator[None]:
     """Compute nodes that accept no inbound connection but slurmd's, as at many sites."""
     table = "jupyterlab_hpc_test"
+    # slurmctld must still reach slurmd, or the nodes go "not responding".
+    slurmd_port = re.search(
+        r"^SlurmdPort\s*=\s*(\d+)", _slurm_output(["scontrol", "show", "config"]), re.MULTILINE
+    )
+    assert slurmd_port is not None
     rules = [
         ["add", "table", "inet", table],
         ["add", "chain", "inet", table, "input",
          "{ type filter hook input priority 0 ; policy accept ; }"],
         ["add", "rule", "inet", table, "input", "iifname", "lo", "accept"],
-        ["add", "rule", "inet", table, "input", "tcp", "dport", "!=", "6818",
+        ["add", "rule", "inet", table, "input", "tcp", "dport", "!=", slurmd_port[1],
          "ct", "state", "new", "drop"],
     ]  # fmt: skip
-    namespaces = [f"hpc-{node}" for node in cluster["nodes"]]
+    namespaces = [node_namespace(cluster, node) for node in cluster["nodes"]]
     try:
         for namespace in namespaces:
             for rule in rules:
@@ -181,8 +189,7 @@ async def test_in_reverse_mode_kernel_traffic_rides_the_launchers_connection(
     sleeper = client.execute("import time; time.sleep(600)")
     await asyncio.sleep(1.0)
     await manager.interrupt_kernel()
-    reply = await client.get_shell_msg(timeout=10)
-    assert reply["parent_header"]["msg_id"] == sleeper
+    reply = await reply_to(client, sleeper)
     assert reply["content"]["ename"] == "KeyboardInterrupt"
 
     job_id = provisioner.job_id
@@ -204,7 +211,7 @@ async def test_a_restart_asking_for_other_resources_moves_to_a_new_job(
 
     new_job = provisioner.job_id
     assert new_job not in {None, first_job}
-    assert _output(["squeue", "--noheader", f"--jobs={new_job}", "--format=%C"]) == "2"
+    assert _slurm_output(["squeue", "--noheader", f"--jobs={new_job}", "--format=%C"]) == "2"
     await eventually(lambda: not active_in_queue(first_job), timeout=10)
     # Another node, maybe: clients connect afresh, as jupyter_server's do when ports change.
     client = manager.client()
@@ -268,8 +275,7 @@ async def test_a_provisioner_restored_from_its_info_polls_interrupts_and_ends_th
     sleeper = client.execute("import time; time.sleep(600)")
     await asyncio.sleep(1.0)
     await restored.send_signal(signal.SIGINT)  # through Slurm to the launcher, to the kernel
-    reply = await client.get_shell_msg(timeout=10)
-    assert reply["parent_header"]["msg_id"] == sleeper
+    reply = await reply_to(client, sleeper)
     assert reply["content"]["ename"] == "KeyboardInterrupt"
 
     await restored.cleanup()
@@ -296,9 +302,9 @@ async def test_the_kernels_key_is_visible_to_no_other_user(
     ]
     # What Slurm stores (the batch script, the job's environment), even as admin.
     stored = [
-        _output(["scontrol", "write", "batch_script", job_id, "-"]),
-        _output(["sacct", "--jobs", job_id, "--batch-script"]),
-        _output(["sacct", "--jobs", job_id, "--env-vars"]),
+        _slurm_output(["scontrol", "write", "batch_script", job_id, "-"]),
+        _slurm_output(["sacct", "--jobs", job_id, "--batch-script"]),
+        _slurm_output(["sacct", "--jobs", job_id, "--env-vars"]),
     ]
 
     assert job_id in seen_by_bob[0]
@@ -368,8 +374,8 @@ async def test_bad_resources_are_refused_before_anything_is_submitted(
     with pytest.raises(InvalidRequest, match="partition"):
         await manager.start_kernel(resources={"partition": "debug;touch /tmp/pwned"})
 
-    assert _output(["squeue", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
-    assert _output(["sacct", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
+    assert _slurm_output(["squeue", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
+    assert _slurm_output(["sacct", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
 
 
 async def test_slurms_refusal_reaches_the_caller_in_its_own_words(
@@ -380,7 +386,7 @@ async def test_slurms_refusal_reaches_the_caller_in_its_own_words(
     with pytest.raises(SlurmError, match="Invalid account"):
         await manager.start_kernel(resources={"account": "no_such_account"})
 
-    assert _output(["squeue", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
+    assert _slurm_output(["squeue", "--noheader", f"--name={slurm_kernels.job_name}"]) == ""
 
 
 def _queued(manager: Any) -> bool:
@@ -391,6 +397,11 @@ def _queued(manager: Any) -> bool:
 
 def _output(argv: list[str]) -> str:
     return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
+
+
+def _slurm_output(argv: list[str]) -> str:
+    """A Slurm command's output, as root, with the cluster's Slurm (its release's, if another)."""
+    return _output([*CLUSTER_PREFIX, *argv])
 
 
 # A stand-in for a Jupyter server: starts a kernel, prints its job id, waits to be killed.
