@@ -18,13 +18,25 @@ from traitlets.config import LoggingConfigurable
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
-from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound, SlurmUnavailable
+from jupyterlab_hpc.slurm.errors import (
+    InvalidRequest,
+    SlurmError,
+    SlurmNotFound,
+    SlurmUnavailable,
+    error_from_stderr,
+)
 from jupyterlab_hpc.slurm.job_detail import JobDetail
 from jupyterlab_hpc.slurm.models import ClusterInfo, Job, UserAccess
 from jupyterlab_hpc.slurm.partitions import Partition
 from jupyterlab_hpc.slurm.quotas import AccountQuota
 from jupyterlab_hpc.slurm.reservations import Reservation
 from jupyterlab_hpc.slurm.restd_client import RestClient, TokenSource
+from jupyterlab_hpc.slurm.restd_dialects import (
+    SUPPORTED_VERSIONS,
+    Dialect,
+    dialect,
+    version_key,
+)
 from jupyterlab_hpc.slurm.restd_parse import (
     parse_job_details,
     parse_jobs,
@@ -34,8 +46,6 @@ from jupyterlab_hpc.slurm.restd_parse import (
 )
 from jupyterlab_hpc.slurm.restd_submit import job_properties
 
-# The data_parser versions this backend reads; each changed the JSON's shape.
-SUPPORTED_VERSIONS = ("v0.0.38",)
 _VERSION_PATH = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
 # What the job's environment must not inherit from the server: the server's own job, if it
 # runs inside one, would otherwise leak its SLURM_* values into the new job.
@@ -54,7 +64,7 @@ def newest_supported_version(openapi: dict[str, Any]) -> str:
             f"this backend reads {', '.join(SUPPORTED_VERSIONS)}"
         )
         raise SlurmUnavailable(msg)
-    return max(usable, key=lambda version: [int(n) for n in version[1:].split(".")])
+    return max(usable, key=version_key)
 
 
 class SlurmRestd(LoggingConfigurable):
@@ -95,7 +105,7 @@ class SlurmRestd(LoggingConfigurable):
 
     api_version = Unicode(
         "",
-        help=f"""slurmrestd API version to use, e.g. v0.0.38. Empty (the default): the newest
+        help=f"""slurmrestd API version to use, e.g. v0.0.42. Empty (the default): the newest
         that slurmrestd offers (read from its OpenAPI document) and this backend reads
         ({", ".join(SUPPORTED_VERSIONS)}).""",
     ).tag(config=True)
@@ -107,7 +117,7 @@ class SlurmRestd(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._client: RestClient | None = None
-        self._version = ""
+        self._dialect: Dialect | None = None
         self._version_lock = asyncio.Lock()
 
     @property
@@ -128,7 +138,7 @@ class SlurmRestd(LoggingConfigurable):
         """The release slurmrestd reports (built with slurmctld's); the cluster as slurmdbd
         names it, or as a job in the queue carries it when slurmdbd is down."""
         answer = await self._slurm("GET", "/ping")
-        version = str(answer.get("meta", {}).get("Slurm", {}).get("release", ""))
+        version = (await self.dialect()).release(answer)
         try:
             clusters = (await self._slurmdb("GET", "/clusters")).get("clusters") or []
         except SlurmError:
@@ -140,8 +150,8 @@ class SlurmRestd(LoggingConfigurable):
         return ClusterInfo(cluster=names.pop(), slurm_version=version)
 
     async def user_access(self, user: str) -> UserAccess:
-        """Accounts from slurmdbd (slurmrestd v0.0.38 has no view of slurmctld's association
-        manager); Unix groups as the Jupyter host sees them."""
+        """Accounts from slurmdbd (slurmrestd has no view of slurmctld's association manager);
+        Unix groups as the Jupyter host sees them."""
         name = validation.slurm_name(user, "user")
         accounts, default_account = parse_user_accounts(
             await self._slurmdb("GET", f"/associations?user={name}"), name
@@ -154,8 +164,9 @@ class SlurmRestd(LoggingConfigurable):
         )
 
     async def list_jobs(self, *, mine: bool) -> list[Job]:
-        # slurmrestd has no user filter (v0.0.38): it sends every job slurmctld remembers.
-        jobs = parse_jobs(await self._slurm("GET", "/jobs"), now=time.time(), queued_only=True)
+        # slurmrestd has no user filter: it sends every job slurmctld remembers.
+        answer = await self._slurm("GET", "/jobs")
+        jobs = parse_jobs(answer, await self.dialect(), now=time.time(), queued_only=True)
         return [job for job in jobs if job.user == self.user_name] if mine else jobs
 
     async def get_job(self, job_id: str) -> Job:
@@ -168,7 +179,7 @@ class SlurmRestd(LoggingConfigurable):
         # answers with all its tasks, that rest among them.
         query_id = validation.job_id(job_id).partition("_[")[0]
         answer = await self._slurm("GET", f"/job/{query_id}")
-        details = parse_job_details(answer, now=time.time())
+        details = parse_job_details(answer, await self.dialect(), now=time.time())
         detail = next((d for d in details if d.job.id == job_id), details[0] if details else None)
         if detail is None:
             msg = f"No job {job_id} in Slurm's queue"
@@ -178,11 +189,13 @@ class SlurmRestd(LoggingConfigurable):
     async def act_on_job(self, job_id: str, action: JobAction) -> None:
         path = f"/job/{validation.job_id(job_id)}"
         if action == "cancel":
-            await self._slurm("DELETE", path)
+            refusal = (await self.dialect()).signal_refusal(await self._slurm("DELETE", path))
+            if refusal:
+                raise error_from_stderr(refusal)
         elif action in {"hold", "release"}:
             await self._slurm("POST", path, {"hold": action == "hold"})
         else:
-            msg = f"slurmrestd's API offers no {action} (Slurm 22.05); the commands backend does"
+            msg = f"This backend offers no {action} through slurmrestd; the commands backend does"
             raise SlurmError(msg)
 
     async def submit(self, script: str, work_dir: str) -> str:
@@ -202,26 +215,28 @@ class SlurmRestd(LoggingConfigurable):
         job = job_properties(
             text, script_path=script, work_dir=work_dir, environment=self._job_environment()
         )
-        answer = await self._slurm("POST", "/job/submit", {"script": text, "job": job})
+        body = (await self.dialect()).submission(text, job)
+        answer = await self._slurm("POST", "/job/submit", body)
         return str(answer["job_id"])
 
     async def list_partitions(self) -> list[Partition]:
         partitions, nodes = await asyncio.gather(
             self._slurm("GET", "/partitions"), self._slurm("GET", "/nodes")
         )
-        return parse_partitions(partitions, nodes)
+        return parse_partitions(partitions, nodes, await self.dialect())
 
     async def list_quotas(self, user: str) -> list[AccountQuota]:
-        """Not available: slurmrestd v0.0.38 sends association limits but not their usage."""
+        """Not available: slurmrestd sends association limits but not their usage."""
         validation.slurm_name(user, "user")
         msg = (
-            "Account usage is not available through slurmrestd (Slurm 22.05's REST API has "
-            "no usage against limits); the commands backend shows it"
+            "Account usage is not available through slurmrestd (its API has no usage "
+            "against association limits); the commands backend shows it"
         )
         raise SlurmUnavailable(msg)
 
     async def list_reservations(self) -> list[Reservation]:
-        return parse_reservations(await self._slurm("GET", "/reservations"), now=time.time())
+        answer = await self._slurm("GET", "/reservations")
+        return parse_reservations(answer, await self.dialect(), now=time.time())
 
     def _job_environment(self) -> dict[str, str]:
         """What sbatch would pass on (the submitting process's environment), as user_name."""
@@ -241,21 +256,23 @@ class SlurmRestd(LoggingConfigurable):
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """A request to ``path`` under the /slurm API of the chosen version."""
-        return await self.client.request(method, f"/slurm/{await self._api_version()}{path}", body)
+        version = (await self.dialect()).version
+        return await self.client.request(method, f"/slurm/{version}{path}", body)
 
     async def _slurmdb(self, method: str, path: str) -> dict[str, Any]:
         """A request to ``path`` under the /slurmdb API (slurmdbd's data) of the same version."""
-        return await self.client.request(method, f"/slurmdb/{await self._api_version()}{path}")
+        version = (await self.dialect()).version
+        return await self.client.request(method, f"/slurmdb/{version}{path}")
 
-    async def _api_version(self) -> str:
-        if self.api_version:
-            return self.api_version
+    async def dialect(self) -> Dialect:
+        """How the chosen API version's JSON reads: api_version, else the newest both know."""
         async with self._version_lock:
-            if not self._version:
-                self._version = newest_supported_version(
+            if self._dialect is None:
+                version = self.api_version or newest_supported_version(
                     await self.client.request("GET", "/openapi/v3")
                 )
-            return self._version
+                self._dialect = dialect(version)
+            return self._dialect
 
 
 def _unix_groups(user: str) -> tuple[str, ...]:

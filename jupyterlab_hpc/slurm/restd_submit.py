@@ -1,4 +1,5 @@
-"""A batch script's ``#SBATCH`` lines as slurmrestd job properties (data_parser v0.0.38).
+"""A batch script's ``#SBATCH`` lines as slurmrestd job properties (data_parser v0.0.38, and
+translated for v0.0.40 and later).
 
 sbatch reads a script's ``#SBATCH`` lines itself; slurmrestd does not: it takes the options as
 JSON next to the script. So the slurmrestd backend reads them here, the way sbatch does (from
@@ -161,6 +162,59 @@ def job_properties(
         if name in properties:
             properties[name] = posixpath.join(work_dir, properties[name])
     return properties
+
+
+# v0.0.38 GPU properties -> v0.0.40's TRES property, whose value names the GPUs ("gres/gpu:2").
+_GPU_TRES = {
+    "gpus": "tres_per_job",
+    "gpus_per_node": "tres_per_node",
+    "gpus_per_task": "tres_per_task",
+    "cpus_per_gpu": "cpus_per_tres",
+    "memory_per_gpu": "memory_per_tres",
+}
+# sbatch --exclusive[=user|mcs|topo] as v0.0.40's sharing: "none" is a node to itself.
+_EXCLUSIVE = {"true": "none", "user": "user", "mcs": "mcs", "topo": "topo"}
+# sbatch's --mail-type names that v0.0.40 spells otherwise; ALL as sbatch expands it.
+_MAIL_TYPES = {
+    "ALL": ["BEGIN", "END", "FAIL", "REQUEUE", "STAGE_OUT"],
+    "NONE": [],
+    "TIME_LIMIT": ["TIME=100%"],
+    "TIME_LIMIT_90": ["TIME=90%"],
+    "TIME_LIMIT_80": ["TIME=80%"],
+    "TIME_LIMIT_50": ["TIME=50%"],
+}
+
+
+def job_properties_v40(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """job_properties' answer for data_parser v0.0.40 to v0.0.45: the environment as
+    ``NAME=value`` lines, GPUs as TRES, the node range as text, sharing, mail types and
+    --spread-job as lists."""
+    job = dict(properties)
+    job["environment"] = [f"{name}={value}" for name, value in job["environment"].items()]
+    tres_per_node = [f"gres/{item}" for item in job.pop("gres", "").split(",") if item]
+    for name, tres_name in _GPU_TRES.items():
+        if name in job:
+            value = f"gres/gpu:{job.pop(name)}"
+            if tres_name == "tres_per_node":
+                tres_per_node.append(value)
+            else:
+                job[tres_name] = value
+    if tres_per_node:
+        job["tres_per_node"] = ",".join(tres_per_node)
+    if "nodes" in job:
+        low, high = job["nodes"]
+        job["nodes"] = str(low) if low == high else f"{low}-{high}"
+    if "exclusive" in job:
+        exclusive = job.pop("exclusive")
+        job["shared"] = [_EXCLUSIVE.get(exclusive, exclusive)]
+    if job.pop("oversubscribe", False):
+        job["shared"] = ["oversubscribe"]
+    if job.pop("spread_job", False):
+        job["flags"] = ["SPREAD_JOB"]
+    if "mail_type" in job:
+        names = job.pop("mail_type").upper().split(",")
+        job["mail_type"] = [kind for name in names for kind in _MAIL_TYPES.get(name, [name])]
+    return job
 
 
 def _options(script_text: str) -> Iterator[tuple[str, str | None]]:

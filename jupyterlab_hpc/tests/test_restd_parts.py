@@ -1,17 +1,36 @@
-"""The slurmrestd backend's pure parts: #SBATCH translation, tokens, API version choice."""
+"""The slurmrestd backend's pure parts: #SBATCH translation, tokens, API version choice, and
+each API version's answers as captured from real slurmrestds (cluster/capture_restd.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmUnavailable
+from jupyterlab_hpc.slurm.errors import (
+    InvalidRequest,
+    SlurmPermissionDenied,
+    SlurmUnavailable,
+    error_from_stderr,
+)
 from jupyterlab_hpc.slurm.restd import newest_supported_version
 from jupyterlab_hpc.slurm.restd_client import renewal_time, token_from_output
-from jupyterlab_hpc.slurm.restd_submit import job_properties, time_minutes
+from jupyterlab_hpc.slurm.restd_dialects import Dialect, dialect
+from jupyterlab_hpc.slurm.restd_parse import (
+    parse_job_details,
+    parse_jobs,
+    parse_partitions,
+    parse_reservations,
+    parse_user_accounts,
+)
+from jupyterlab_hpc.slurm.restd_submit import job_properties, job_properties_v40, time_minutes
+
+CAPTURED = Path(__file__).parent / "captured"
+# The releases whose slurmrestd answers are captured, and the API version each one speaks.
+CAPTURED_RELEASES = {"24.11": "v0.0.42", "26.05": "v0.0.45"}
 
 SCRIPT = """#!/bin/bash
 #SBATCH -J analysis --partition=compute  # a comment
@@ -95,5 +114,154 @@ def test_the_newest_api_version_both_sides_know_is_chosen() -> None:
         "paths": {f"/slurm/{v}/jobs": {} for v in ("v0.0.36", "v0.0.37", "v0.0.38")}
     }
     assert newest_supported_version(openapi) == "v0.0.38"
-    with pytest.raises(SlurmUnavailable, match=r"offers v0\.0\.41"):
-        newest_supported_version({"paths": {"/slurm/v0.0.41/jobs": {}}})
+    with pytest.raises(SlurmUnavailable, match=r"offers v0\.0\.39"):
+        newest_supported_version({"paths": {"/slurm/v0.0.39/jobs": {}}})
+
+
+def test_an_api_version_this_backend_cannot_read_is_refused_by_name() -> None:
+    with pytest.raises(SlurmUnavailable, match=r"v0\.0\.39 is not one this backend reads"):
+        dialect("v0.0.39")
+
+
+def captured(release: str, what: str) -> dict[str, Any]:
+    name = f"restd_{CAPTURED_RELEASES[release]}_{what}.json"
+    answer: dict[str, Any] = json.loads((CAPTURED / f"slurm-{release}" / name).read_text())
+    return answer
+
+
+def captured_job_id(release: str, what: str) -> str:
+    return str(captured(release, what)["jobs"][0]["job_id"])
+
+
+def release_dialect(release: str) -> Dialect:
+    return dialect(CAPTURED_RELEASES[release])
+
+
+captured_releases = pytest.mark.parametrize("release", sorted(CAPTURED_RELEASES))
+
+
+@captured_releases
+def test_the_newest_version_a_real_slurmrestd_offers_is_chosen(release: str) -> None:
+    offer = json.loads((CAPTURED / f"slurm-{release}" / "restd_openapi_paths.json").read_text())
+
+    assert newest_supported_version(offer) == CAPTURED_RELEASES[release]
+
+
+@captured_releases
+def test_a_captured_job_list_reads_as_squeue_lists_it(release: str) -> None:
+    held_array = captured_job_id(release, "job_held_array")
+    later = captured_job_id(release, "job_later")
+    failed = captured_job_id(release, "job_failed")
+    jobs = {
+        job.id: job
+        for job in parse_jobs(
+            captured(release, "jobs"), release_dialect(release), now=2e9, queued_only=True
+        )
+    }
+
+    assert failed not in jobs
+    array = jobs[f"{held_array}_[1-3%1]"]
+    assert (array.state, array.reason, array.gpus) == ("PENDING", "JobHeldUser", 1)
+    assert (array.array_job_id, array.array_task_id) == (held_array, "1-3%1")
+    running = next(job for job in jobs.values() if job.name == "running job")
+    assert (running.state, running.nodes, running.time_limit) == ("RUNNING", "n1", 300)
+    assert running.start_time is not None
+    assert (running.elapsed or 0) > 0
+    expanded = f"/tmp/capture-{later}-capture.out"
+    patterns = release_dialect(release).lists_output_patterns
+    assert jobs[later].stdout == ("/tmp/capture-%j-%x.out" if patterns else expanded)
+
+
+@captured_releases
+def test_a_captured_finished_job_has_its_exit_code_and_pending_ones_their_files(
+    release: str,
+) -> None:
+    read = release_dialect(release)
+    [failed] = parse_job_details(captured(release, "job_failed"), read, now=2e9)
+    [later] = parse_job_details(captured(release, "job_later"), read, now=2e9)
+    array_id = captured_job_id(release, "job_held_array")
+    [array] = parse_job_details(captured(release, "job_held_array"), read, now=2e9)
+
+    assert (failed.job.state, failed.job.exit_code, failed.job.time_limit) == ("FAILED", "3:0", 60)
+    assert failed.job.stdout == "/dev/null"
+    assert failed.estimated_start is None
+    assert later.job.stdout == f"/tmp/capture-{later.job.id}-capture.out"
+    assert later.estimated_start is not None
+    # A pending array's tasks are not numbered yet: Slurm writes NO_VAL into the name.
+    assert array.job.stdout == f"/tmp/slurm-{array_id}_4294967294.out"
+
+
+@captured_releases
+def test_captured_partitions_count_their_nodes_cpus_and_gpus(release: str) -> None:
+    read = release_dialect(release)
+    partitions = {
+        partition.name: partition
+        for partition in parse_partitions(
+            captured(release, "partitions"), captured(release, "nodes"), read
+        )
+    }
+
+    debug, compute = partitions["debug"], partitions["compute"]
+    assert (debug.nodes.total, debug.cpus.total, debug.gpus.total) == (2, 4, 0)
+    assert (compute.nodes.total, compute.cpus.total, compute.gpus.total) == (4, 8, 4)
+    assert (debug.max_time, debug.default_time, compute.max_time) == (1800, 300, 86400)
+    assert (debug.state, debug.memory_mb) == ("UP", 4000)
+    # Only v0.0.45 sends partition flags; before, no partition is known as the default.
+    assert debug.default == read.sends_partition_flags
+    assert not compute.default
+
+
+@captured_releases
+def test_a_captured_maintenance_reservation_keeps_its_flags(release: str) -> None:
+    [reservation] = parse_reservations(
+        captured(release, "reservations"), release_dialect(release), now=0
+    )
+
+    assert (reservation.name, reservation.nodes, reservation.state) == (
+        "capture_restd_maint",
+        "n[1-4]",
+        "INACTIVE",
+    )
+    assert "MAINT" in reservation.flags
+
+
+@captured_releases
+def test_captured_associations_give_alices_accounts_and_default(release: str) -> None:
+    assert parse_user_accounts(captured(release, "associations"), "alice") == (
+        ("proj1", "proj2"),
+        "proj1",
+    )
+
+
+@captured_releases
+def test_a_refused_cancel_in_a_successful_answer_is_slurms_refusal(release: str) -> None:
+    refusal = release_dialect(release).signal_refusal(captured(release, "cancel_denied"))
+
+    assert refusal == "Access/permission denied"
+    assert isinstance(error_from_stderr(refusal), SlurmPermissionDenied)
+
+
+@captured_releases
+def test_the_release_is_read_from_a_captured_answer(release: str) -> None:
+    assert release_dialect(release).release(captured(release, "ping")).startswith(release)
+
+
+def test_newer_api_versions_get_gpus_as_tres_and_lists_where_v0_0_38_took_text() -> None:
+    script = (
+        "#!/bin/sh\n#SBATCH --gres=gpu:1 --gpus-per-task=1 --cpus-per-gpu=2 -N 2 --exclusive\n"
+        "#SBATCH --mail-type=ALL --spread-job\n"
+    )
+    job = job_properties(script, script_path="/a/j.sh", work_dir="/a", environment={"A": "1"})
+
+    assert job_properties_v40(job) == {
+        "name": "j.sh",
+        "current_working_directory": "/a",
+        "environment": ["A=1"],
+        "tres_per_node": "gres/gpu:1",
+        "tres_per_task": "gres/gpu:1",
+        "cpus_per_tres": "gres/gpu:2",
+        "nodes": "2",
+        "shared": ["none"],
+        "mail_type": ["BEGIN", "END", "FAIL", "REQUEUE", "STAGE_OUT"],
+        "flags": ["SPREAD_JOB"],
+    }
