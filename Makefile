@@ -26,7 +26,7 @@ help:
 	@echo "make cluster       start the local Slurm cluster; cluster-down / cluster-status"
 	@echo "make lint          ruff, ruff format, mypy, eslint, prettier"
 	@echo "make pytest | jest | galata   one test suite"
-	@echo "make matrix        contract suite against Slurm 22.05, 24.11, 26.05 -> docs/compatibility.md"
+	@echo "make matrix        contract and kernel suites on Slurm 22.05, 24.11, 26.05 -> docs/compatibility.md"
 	@echo "make fuzz          schemathesis against the REST API on the local cluster (fuzz/)"
 
 # ---------------------------------------------------------------------------- set-up
