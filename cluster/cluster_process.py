@@ -97,6 +97,9 @@ def spawn(name, cmd, *, console, own_log=None, env=None, user=None):
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Not the caller's folder: a daemon outlives it, and job steps inherit slurmd's
+            # working directory ("Unable to get current working directory" once it is gone).
+            cwd="/",
         )
     return Started(name, process, [Path(console), *([Path(own_log)] if own_log else [])])
 

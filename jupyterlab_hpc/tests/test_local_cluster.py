@@ -49,3 +49,13 @@ def test_a_job_placed_on_n2_runs_there_in_its_own_network(
 
 def _lines(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
+
+
+def test_no_daemon_works_in_the_folder_it_was_started_from(cluster: dict[str, Any]) -> None:
+    # A daemon outlives the shell or test that started it; job steps inherit slurmd's folder.
+    run_dir = Path(cluster["dir"]) / "run"
+    pids = {pidfile.stem: int(pidfile.read_text()) for pidfile in run_dir.glob("*.pid")}
+
+    assert any(name.startswith("slurmd-") for name in pids)
+    for name, pid in pids.items():
+        assert str(Path(f"/proc/{pid}/cwd").readlink()) == "/", name
