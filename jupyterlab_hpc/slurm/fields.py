@@ -6,6 +6,11 @@ import re
 from datetime import datetime, timezone
 from functools import lru_cache
 
+# Between the fields of delimited output (squeue/sinfo --Format suffixes, sacct --delimiter):
+# a character no job, partition or node name, path or account contains in practice, and that
+# Slurm copies as is.
+SEPARATOR = "\x1f"
+
 # Words Slurm prints where a value is absent.
 _ABSENT = {"", "N/A", "n/a", "(null)", "None", "NONE", "Unknown", "UNLIMITED", "INVALID", "NOT_SET"}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.fields import (
+    SEPARATOR,
     duration_seconds,
     gpu_count,
     int_or_none,
@@ -26,9 +27,6 @@ from jupyterlab_hpc.slurm.fields import (
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
 from jupyterlab_hpc.slurm.scontrol_text import parse_records, split_name_id
-
-# As in squeue.py: a character no job name or path contains in practice.
-SEPARATOR = "\x1f"
 
 # Fields scontrol prints last on their line, so the default form keeps them whole.
 _FREE_TEXT = frozenset(

@@ -13,11 +13,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jupyterlab_hpc.slurm.fields import duration_seconds, gpu_count, int_or_none
+from jupyterlab_hpc.slurm.fields import SEPARATOR, duration_seconds, gpu_count, int_or_none
 from jupyterlab_hpc.slurm.scontrol_text import name_list, parse_records
-
-# As in squeue.py: a character no partition, node or GRES name contains.
-SEPARATOR = "\x1f"
 
 # (our field, sinfo --Format field) in output order. StateComplete names every state flag
 # ("idle+drain", "mixed+maintenance"); the short state forms hide some behind symbols.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from jupyterlab_hpc.slurm.fields import (
+    SEPARATOR,
     duration_seconds,
     gpu_count,
     int_or_none,
@@ -20,9 +21,6 @@ from jupyterlab_hpc.slurm.fields import (
 )
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
-
-# A character no job name, path or account can contain in practice; squeue copies it as is.
-SEPARATOR = "\x1f"
 
 # (our field, squeue --Format field) in output order. --Format rather than --format: only it
 # offers the output paths and the allocated TRES (total memory, GPUs) in every release.

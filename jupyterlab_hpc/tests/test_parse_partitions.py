@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyterlab_hpc.slurm.fields import SEPARATOR
 from jupyterlab_hpc.slurm.partitions import (
-    SEPARATOR,
     Partition,
     is_allowed,
     node_state,

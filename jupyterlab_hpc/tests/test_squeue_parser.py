@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from jupyterlab_hpc.slurm.fields import SEPARATOR
 from jupyterlab_hpc.slurm.models import Job
-from jupyterlab_hpc.slurm.squeue import SEPARATOR, parse_jobs
+from jupyterlab_hpc.slurm.squeue import parse_jobs
 
 CAPTURED = Path(__file__).parent / "captured"
 
