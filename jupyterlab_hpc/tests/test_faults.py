@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jupyterlab_hpc.tests.cluster_faults import daemon_stopped
 from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
 
 pytestmark = [pytest.mark.cluster, pytest.mark.faults]
 
-CLUSTER_TOOL = Path(__file__).resolve().parents[2] / "cluster" / "slurm_cluster.py"
 # squeue gives up on a stopped slurmctld after about 9 s of retries; the runner's timeout
 # must be longer for the outage to be reported as one (503) rather than as slowness (504).
 TIMEOUT = 20.0
@@ -33,16 +29,6 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     return {**jp_server_config, "SlurmCommands": slurm, "HPCExtension": extension}
 
 
-@contextmanager
-def stopped(daemon: str) -> Iterator[None]:
-    cluster_tool = ["/usr/bin/python3", str(CLUSTER_TOOL)]  # the tool needs no venv
-    subprocess.run([*cluster_tool, "stop-daemon", daemon], check=True, capture_output=True)
-    try:
-        yield
-    finally:
-        subprocess.run([*cluster_tool, "start-daemon", daemon], check=True, capture_output=True)
-
-
 async def status_of(jp_fetch: Any, route: str) -> tuple[int, str]:
     """The route's status and error message (empty on success), checked against OpenAPI."""
     response = await jp_fetch("hpc", route, raise_error=False)
@@ -53,8 +39,8 @@ async def status_of(jp_fetch: Any, route: str) -> tuple[int, str]:
 async def test_without_slurmctld_jobs_are_a_503_until_it_is_back(jp_fetch: Any) -> None:
     assert (await status_of(jp_fetch, "jobs"))[0] == 200
 
-    with stopped("slurmctld"):
-        await asyncio.sleep(1.1)  # the listing above has expired from the cache
+    async with daemon_stopped("slurmctld"):
+        await asyncio.sleep(2.1)  # the listing above is too old to be served while refreshed
         started = time.monotonic()
         code, message = await status_of(jp_fetch, "jobs")
         elapsed = time.monotonic() - started
@@ -69,7 +55,7 @@ async def test_without_slurmctld_jobs_are_a_503_until_it_is_back(jp_fetch: Any) 
 
 
 async def test_without_slurmdbd_only_quotas_are_unavailable(jp_fetch: Any) -> None:
-    with stopped("slurmdbd"):
+    async with daemon_stopped("slurmdbd"):
         quotas = await status_of(jp_fetch, "quotas")
         others = {route: (await status_of(jp_fetch, route))[0] for route in
                   ("jobs", "status", "partitions", "announcements")}  # fmt: skip

@@ -3,14 +3,12 @@ stopped here is started again, every network cut restored."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
+from jupyterlab_hpc.tests.cluster_faults import daemon_stopped, node_dead
 from jupyterlab_hpc.tests.kernel_fixtures import (
     GRACE_PERIOD,
     SlurmKernels,
@@ -23,38 +21,6 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.faults]
-
-CLUSTER_TOOL = [
-    "/usr/bin/python3",
-    str(Path(__file__).resolve().parents[2] / "cluster" / "slurm_cluster.py"),
-]
-
-
-async def run(*argv: str) -> None:
-    """Off the event loop: the provisioner's heartbeats must go on meanwhile, as in a server."""
-    await asyncio.to_thread(subprocess.run, argv, check=True)
-
-
-@asynccontextmanager
-async def controller_down() -> AsyncIterator[None]:
-    await run(*CLUSTER_TOOL, "stop-daemon", "slurmctld")
-    try:
-        yield
-    finally:
-        await run(*CLUSTER_TOOL, "start-daemon", "slurmctld")
-
-
-@asynccontextmanager
-async def node_dead(node: str) -> AsyncIterator[None]:
-    """slurmd gone and the node's network cut, as when a node crashes; restored afterwards."""
-    link = ["ip", "netns", "exec", f"hpc-{node}", "ip", "link", "set", "eth0"]
-    await run(*CLUSTER_TOOL, "stop-daemon", f"slurmd:{node}")
-    await run(*link, "down")
-    try:
-        yield
-    finally:
-        await run(*link, "up")
-        await run(*CLUSTER_TOOL, "start-daemon", f"slurmd:{node}")
 
 
 def processes_in_network_of(namespace: str, user: str) -> list[int]:
@@ -86,7 +52,7 @@ async def test_a_kernel_outlives_a_slurmctld_restart_in_its_job(
     assert job_id is not None
     await run_code(client, "x = 41")
 
-    async with controller_down():
+    async with daemon_stopped("slurmctld"):
         during = await run_code(client, "x += 1; print(x)")
         alive_during = await manager.is_alive()
 
