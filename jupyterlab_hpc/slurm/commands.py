@@ -97,7 +97,11 @@ class SlurmCommands(LoggingConfigurable):
         )
 
     async def list_jobs(self, *, mine: bool) -> list[Job]:
-        return parse_jobs(await self.runner.run(squeue_argv(mine=mine)))
+        jobs: list[Job] = []
+        await self.runner.read_lines(
+            squeue_argv(mine=mine), lambda lines: jobs.extend(parse_jobs(lines))
+        )
+        return jobs
 
     async def get_job(self, job_id: str) -> Job:
         # scontrol rather than squeue: 22.05's squeue prints output paths unexpanded.

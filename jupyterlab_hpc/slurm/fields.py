@@ -19,18 +19,20 @@ _MEMORY = re.compile(r"^(?P<value>\d+(?:\.\d+)?)(?P<unit>[KMGTP]?)$")
 _MEMORY_FACTORS_MB = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3}
 
 
+# Listings repeat the same values thousands of times (jobs submitted together, one account, the
+# partition's default limit): converting each distinct value once keeps a 10,000-job parse cheap.
+@lru_cache(maxsize=16384)
 def text_or_none(value: str) -> str | None:
     text = value.strip()
     return None if text in _ABSENT else text
 
 
+@lru_cache(maxsize=4096)
 def int_or_none(value: str) -> int | None:
     text = text_or_none(value)
     return int(text) if text is not None and text.isdigit() else None
 
 
-# Listings repeat the same times and limits thousands of times (jobs submitted together, the
-# partition's default limit): converting each distinct value once keeps a 10,000-job parse cheap.
 @lru_cache(maxsize=16384)
 def utc_time(value: str) -> str | None:
     """Slurm's local ``2026-11-22T03:15:00`` as ISO 8601 UTC, or None for N/A/Unknown."""

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from jupyterlab_hpc.slurm.errors import SlurmTimeout, SlurmUnavailable, error_from_stderr
 
+# How much of a command's output is read at once when it is consumed line by line.
+_READ_SIZE = 256 * 1024
 # Slurm clients read these to change their output; a user's shell settings must not reshape
 # what we parse.
 _OUTPUT_SHAPING_PREFIXES = ("SQUEUE_", "SINFO_", "SACCT_", "SACCTMGR_", "SCONTROL_", "SLURM_TIME_")
@@ -32,11 +34,48 @@ class CommandRunner:
 
     async def run(self, argv: Sequence[str], stdin: bytes | None = None) -> str:
         """Run ``prefix + argv`` and return its stdout; raise a SlurmError on failure."""
+        process = await self._start(argv, with_stdin=stdin is not None)
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(stdin), self.timeout)
+        except asyncio.TimeoutError:
+            await _stop(process)
+            raise self._timeout(argv) from None
+        _check(process, stdout, stderr)
+        return stdout.decode(errors="replace")
+
+    async def read_lines(self, argv: Sequence[str], consume: Callable[[list[str]], None]) -> None:
+        """Run ``prefix + argv`` and hand its stdout to ``consume`` in whole lines as they
+        arrive, so that parsing a big listing overlaps with the command still printing it
+        (squeue prints 10,000 jobs over some 60 ms) and never holds the event loop for long.
+        Raise a SlurmError on failure, after which what ``consume`` got is to be dropped."""
+        process = await self._start(argv, with_stdin=False)
+        assert process.stdout is not None  # noqa: S101 - both piped by _start
+        assert process.stderr is not None  # noqa: S101
+        stderr = asyncio.ensure_future(process.stderr.read())
+        try:
+            async with asyncio.timeout(self.timeout):
+                unfinished = b""
+                while chunk := await process.stdout.read(_READ_SIZE):
+                    whole, _, unfinished = (unfinished + chunk).rpartition(b"\n")
+                    if whole:
+                        consume(whole.decode(errors="replace").split("\n"))
+                if unfinished:
+                    consume([unfinished.decode(errors="replace")])
+                await process.wait()
+        except TimeoutError:
+            raise self._timeout(argv) from None
+        finally:
+            if process.returncode is None:  # timed out, or ``consume`` failed
+                stderr.cancel()
+                await _stop(process)
+        _check(process, b"", await stderr)
+
+    async def _start(self, argv: Sequence[str], *, with_stdin: bool) -> asyncio.subprocess.Process:
         full_argv = [*self.prefix, *argv]
         try:
-            process = await asyncio.create_subprocess_exec(
+            return await asyncio.create_subprocess_exec(
                 *full_argv,
-                stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if with_stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=command_environment(os.environ),
@@ -47,19 +86,20 @@ class CommandRunner:
         except FileNotFoundError as error:
             msg = f"Slurm command not found: {full_argv[0]}"
             raise SlurmUnavailable(msg) from error
-        try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(stdin), self.timeout)
-        except asyncio.TimeoutError:
-            _kill_group(process.pid)
-            await process.wait()
-            msg = f"{argv[0]} did not answer within {self.timeout:g} s"
-            raise SlurmTimeout(msg) from None
-        if process.returncode != 0:
-            # Some clients (scontrol) put their refusal on stdout.
-            raise error_from_stderr(
-                stderr.decode(errors="replace") or stdout.decode(errors="replace")
-            )
-        return stdout.decode(errors="replace")
+
+    def _timeout(self, argv: Sequence[str]) -> SlurmTimeout:
+        return SlurmTimeout(f"{argv[0]} did not answer within {self.timeout:g} s")
+
+
+def _check(process: asyncio.subprocess.Process, stdout: bytes, stderr: bytes) -> None:
+    if process.returncode != 0:
+        # Some clients (scontrol) put their refusal on stdout.
+        raise error_from_stderr(stderr.decode(errors="replace") or stdout.decode(errors="replace"))
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    _kill_group(process.pid)
+    await process.wait()
 
 
 def _kill_group(pid: int) -> None:

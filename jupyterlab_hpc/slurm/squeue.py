@@ -7,6 +7,7 @@ on big queues (see CONTRIBUTING.md, "Choosing output formats").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from jupyterlab_hpc.slurm.fields import (
@@ -48,7 +49,7 @@ _FIELDS = (
     ("stdout", "StdOut"),
     ("stderr", "StdErr"),
 )
-_NAMES = tuple(name for name, _ in _FIELDS)
+_VALUES_PER_LINE = len(_FIELDS) + 1
 # Without a size squeue prints each value whole, then the suffix: our separator.
 FORMAT = ",".join(f"{field}:{SEPARATOR}" for _, field in _FIELDS)
 
@@ -59,47 +60,50 @@ def squeue_argv(*, mine: bool = False) -> list[str]:
     return [*argv, "--me"] if mine else argv
 
 
-def parse_jobs(output: str) -> list[Job]:
-    """Jobs from ``squeue --noheader --Format FORMAT`` output; malformed lines are skipped."""
+def parse_jobs(lines: Iterable[str]) -> list[Job]:
+    """Jobs from lines of ``squeue --noheader --Format FORMAT``; malformed lines are skipped."""
     jobs = []
-    for line in output.splitlines():
-        values = line.split(SEPARATOR)[: len(_FIELDS) + 1]
-        if len(values) != len(_FIELDS) + 1 or values.pop():
-            continue
-        jobs.append(_job(dict(zip(_NAMES, values, strict=True))))
+    for line in lines:
+        values = line.split(SEPARATOR)
+        # Every field ends with the separator: a whole line splits into one more value, empty.
+        if len(values) == _VALUES_PER_LINE and not values[-1]:
+            jobs.append(_job(values[:-1]))
     return jobs
 
 
-def _job(raw: dict[str, str]) -> Job:
-    state = raw["state"].strip()
+def _job(values: list[str]) -> Job:
+    (job_id, array_job_id, array_task_id, name, user, account, partition, qos, state, reason,
+     submit_time, start_time, end_time, time_limit, elapsed, nodes, node_count, cpus, tres,
+     work_dir, stdout, stderr) = values  # in FORMAT's order  # fmt: skip
+    state = state.strip()
     pending = state == "PENDING"
-    reason = text_or_none(raw["reason"])
-    array_task = text_or_none(raw["array_task_id"])
-    memory, gpus = _allocated(raw["tres"])
+    reason_code = text_or_none(reason)
+    array_task = text_or_none(array_task_id)
+    memory, gpus = _allocated(tres)
     return Job(
-        id=raw["id"].strip(),
-        name=raw["name"],
-        user=raw["user"].strip(),
-        account=text_or_none(raw["account"]),
-        partition=text_or_none(raw["partition"]),
-        qos=text_or_none(raw["qos"]),
+        id=job_id.strip(),
+        name=name,
+        user=user.strip(),
+        account=text_or_none(account),
+        partition=text_or_none(partition),
+        qos=text_or_none(qos),
         state=state,
-        reason=reason,
-        reason_text=reason_text(reason) if pending else None,
-        submit_time=utc_time(raw["submit_time"]),
-        start_time=utc_time(raw["start_time"]) if state in STARTED_STATES else None,
-        end_time=utc_time(raw["end_time"]) if state in FINISHED_STATES else None,
-        time_limit=duration_seconds(raw["time_limit"]),
-        elapsed=duration_seconds(raw["elapsed"]),
-        nodes=None if pending else text_or_none(raw["nodes"]),
-        node_count=int_or_none(raw["node_count"]),
-        cpus=int_or_none(raw["cpus"]),
+        reason=reason_code,
+        reason_text=reason_text(reason_code) if pending else None,
+        submit_time=utc_time(submit_time),
+        start_time=utc_time(start_time) if state in STARTED_STATES else None,
+        end_time=utc_time(end_time) if state in FINISHED_STATES else None,
+        time_limit=duration_seconds(time_limit),
+        elapsed=duration_seconds(elapsed),
+        nodes=None if pending else text_or_none(nodes),
+        node_count=int_or_none(node_count),
+        cpus=int_or_none(cpus),
         memory_mb=memory,
         gpus=gpus,
-        work_dir=text_or_none(raw["work_dir"]),
-        stdout=text_or_none(raw["stdout"]),
-        stderr=text_or_none(raw["stderr"]),
-        array_job_id=text_or_none(raw["array_job_id"]) if array_task else None,
+        work_dir=text_or_none(work_dir),
+        stdout=text_or_none(stdout),
+        stderr=text_or_none(stderr),
+        array_job_id=text_or_none(array_job_id) if array_task else None,
         array_task_id=array_task,
         exit_code=None,
     )

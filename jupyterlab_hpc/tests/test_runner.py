@@ -77,3 +77,42 @@ def test_output_shaping_variables_are_dropped_and_time_is_iso() -> None:
     assert env["PATH"] == "/usr/bin"
     assert "SQUEUE_FORMAT" not in env
     assert env["SLURM_TIME_FORMAT"] == "standard"
+
+
+async def test_lines_reach_the_consumer_whole_however_the_output_is_cut() -> None:
+    # Two writes with a pause between them, the first ending inside a line; no final newline.
+    script = "printf 'one\\ntw'; sleep 0.2; printf 'o\\nthree\\nfour'"
+    batches: list[list[str]] = []
+
+    await CommandRunner().read_lines(["sh", "-c", script], batches.append)
+
+    assert [line for batch in batches for line in batch] == ["one", "two", "three", "four"]
+    assert len(batches) >= 2  # the first lines were handed over before the command ended
+
+
+async def test_a_failing_command_read_by_lines_raises_with_its_own_words() -> None:
+    script = "echo partial; echo 'squeue: error: Unable to contact slurm controller' >&2; exit 1"
+    lines: list[str] = []
+
+    with pytest.raises(SlurmUnavailable, match="Unable to contact slurm controller"):
+        await CommandRunner().read_lines(["sh", "-c", script], lines.extend)
+
+
+async def test_a_command_read_by_lines_over_its_timeout_is_killed() -> None:
+    started = time.monotonic()
+
+    with pytest.raises(SlurmTimeout, match=r"did not answer within 0\.3 s"):
+        await CommandRunner(timeout=0.3).read_lines(["sh", "-c", "echo a; sleep 30"], print)
+
+    assert time.monotonic() - started < 2
+
+
+async def test_a_consumer_that_fails_stops_the_command() -> None:
+    def refuse(lines: list[str]) -> None:
+        raise ValueError(lines[0])
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="first"):
+        await CommandRunner().read_lines(["sh", "-c", "echo first; sleep 30"], refuse)
+
+    assert time.monotonic() - started < 2

@@ -18,7 +18,7 @@ CAPTURED = Path(__file__).parent / "captured"
 )
 def jobs_by_name(request: pytest.FixtureRequest) -> dict[str, list[Job]]:
     by_name: dict[str, list[Job]] = {}
-    for job in parse_jobs(Path(request.param).read_text()):
+    for job in parse_jobs(Path(request.param).read_text().splitlines()):
         by_name.setdefault(job.name, []).append(job)
     return by_name
 
@@ -80,4 +80,4 @@ def test_a_name_with_a_pipe_and_a_multi_node_job_parse_whole(
 
 
 def test_malformed_lines_are_skipped_not_fatal() -> None:
-    assert parse_jobs("garbage\n" + SEPARATOR * 3 + "\n") == []
+    assert parse_jobs(["garbage", SEPARATOR * 3, ""]) == []
