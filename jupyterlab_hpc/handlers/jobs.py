@@ -31,7 +31,7 @@ class JobsHandler(HPCHandler):
             listing = await self.jobs.list_jobs(mine=scope == "mine", only=only)
 
         def payload() -> dict[str, Any]:
-            return {"jobs": [job.to_json() for job in listing.value], "updated": listing.updated}
+            return {"jobs": listing.value, "updated": listing.updated}  # records: see render()
 
         self.finish_rendered(self.rendered.get(("jobs", scope, only), listing, payload))
 

@@ -7,11 +7,12 @@ polling the same view must not each pay for it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -21,20 +22,24 @@ class RenderedBody:
 
 
 def render(payload: dict[str, Any]) -> RenderedBody:
-    """The JSON body and its ETag; the tag leaves out ``updated``, so data read again from
-    Slurm that did not change keeps its tag and an unchanged poll costs a 304."""
-    data = {key: value for key, value in payload.items() if key != "updated"}
-    data_json = json.dumps(data)  # the builders give their keys in a fixed order
-    digest = hashlib.blake2b(data_json.encode(), digest_size=16)
-    # Serialized once: with 10,000 jobs a second json.dumps would double the cost.
-    body = data_json if "updated" not in payload else _with_updated(data_json, payload["updated"])
-    return RenderedBody(body.encode(), f'"{digest.hexdigest()}"')
+    """The JSON body and its ETag. The tag leaves out the value of ``updated``, so data read
+    again from Slurm that did not change keeps its tag and an unchanged poll costs a 304.
+
+    orjson rather than the json module: it writes the dataclass records (10,000 jobs) directly,
+    several times faster than json.dumps writes the same data as dicts."""
+    if "updated" not in payload:
+        body = orjson.dumps(payload)
+        return RenderedBody(body, _etag(body))
+    # ``updated`` last: the tag is the hash of everything before its value.
+    rest = {key: value for key, value in payload.items() if key != "updated"}
+    body = orjson.dumps({**rest, "updated": payload["updated"]})
+    value_and_brace = len(orjson.dumps(payload["updated"])) + 1
+    return RenderedBody(body, _etag(memoryview(body)[:-value_and_brace]))
 
 
-def _with_updated(data_json: str, updated: object) -> str:
-    """``data_json`` (an object) with the ``updated`` member added at the end."""
-    separator = "" if data_json == "{}" else ", "
-    return f'{data_json[:-1]}{separator}"updated": {json.dumps(updated)}}}'
+def _etag(data: bytes | memoryview) -> str:
+    # SHA-256 rather than BLAKE2: CPUs' SHA extensions hash 5 MB of jobs three times as fast.
+    return f'"{hashlib.sha256(data).hexdigest()[:32]}"'
 
 
 class RenderedBodies:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from jupyterlab_hpc.handlers.rendered import RenderedBodies, render
@@ -58,3 +59,15 @@ def test_old_views_are_forgotten_beyond_the_limit() -> None:
     bodies.get("a", source, payload)
 
     assert rendered_again == ["a"]
+
+
+def test_records_are_written_as_objects_in_their_field_order() -> None:
+    @dataclass
+    class Record:
+        id: str
+        cpus: int | None
+
+    body = render({"jobs": [Record("7", None)], "updated": "2026-11-28T09:00:00Z"}).body
+
+    assert body.startswith(b'{"jobs":[{"id":"7","cpus":null}]')
+    assert json.loads(body)["updated"] == "2026-11-28T09:00:00Z"
