@@ -36,6 +36,10 @@ ACCOUNTS = {
 }
 DEFAULT_ACCOUNT = {"alice": "proj1", "bob": "proj2"}
 
+# A hidden partition over every node, for root only, whose jobs preempt (cancel) the jobs of the
+# partitions above: how the tests meet preemption, as users of a site with a priority tier do.
+PREEMPTING_PARTITION = "urgent"
+
 
 def partitions(nodes):
     return [
@@ -78,6 +82,10 @@ def slurm_conf(layout, node_count, max_job_count):
         f" DefaultTime={p['default_time']} State=UP"
         for p in partitions(nodes)
     )
+    partition_lines += (
+        f"\nPartitionName={PREEMPTING_PARTITION} Nodes={hostlist(nodes)} PriorityTier=10"
+        " Hidden=YES RootOnly=YES MaxTime=01:00:00 State=UP"
+    )
     return f"""\
 # Written by jupyterlab-hpc cluster/slurm_cluster.py; rewritten on every `up`.
 ClusterName={CLUSTER_NAME}
@@ -112,6 +120,9 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# A job of a higher PriorityTier partition cancels the jobs in its way (state PREEMPTED).
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
 # Without a default, a job without --mem would take all of a node's memory.
 DefMemPerCPU={DEF_MEM_PER_CPU_MB}
 GresTypes=gpu
@@ -230,6 +241,7 @@ def cluster_facts(layout, node_count, max_job_count):
         "node_memory_mb": NODE_MEMORY_MB,
         "gres": dict.fromkeys(GPU_NODES, f"gpu:{GPUS_PER_NODE}"),
         "partitions": partitions(nodes),
+        "preempting_partition": PREEMPTING_PARTITION,
         "max_job_count": max_job_count,
         "users": list(TEST_USERS),
         "default_accounts": dict(DEFAULT_ACCOUNT),

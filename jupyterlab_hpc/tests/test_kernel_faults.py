@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyterlab_hpc.tests.cluster_faults import daemon_stopped, node_dead
+from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX
 from jupyterlab_hpc.tests.kernel_fixtures import (
     GRACE_PERIOD,
     SlurmKernels,
@@ -18,6 +20,7 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     provisioner_of,
     run_code,
     slurm_kernels_fixture,  # noqa: F401 - the fixture slurm_kernels
+    squeue_state,
 )
 
 pytestmark = [pytest.mark.cluster, pytest.mark.faults]
@@ -83,3 +86,35 @@ async def test_a_dead_node_reports_the_kernel_dead_and_leaves_nothing_running(
     # Back on the network, the node's slurmd and the launcher end whatever was left of the job.
     await eventually(lambda: not active_in_queue(job_id), timeout=60)
     await eventually(lambda: not processes_in_network_of(f"hpc-{node}", "alice"), timeout=60)
+
+
+async def test_a_preempted_kernel_is_reported_with_the_reason_and_leaves_nothing_running(
+    slurm_kernels: SlurmKernels, cluster: dict[str, Any]
+) -> None:
+    manager, client = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    node, job_id = provisioner.node, provisioner.job_id
+    assert node is not None
+    assert job_id is not None
+    assert (await run_code(client, "print('alive')"))["stdout"] == "alive\n"
+
+    # A job of the higher-tier partition wants the kernel's node whole: Slurm cancels the kernel's.
+    urgent = subprocess.run(
+        [*CLUSTER_PREFIX, "sbatch", "--parsable", f"--partition={cluster['preempting_partition']}",
+         f"--nodelist={node}", "--exclusive", "--output=/dev/null", "--wrap=sleep 300"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    try:
+        await eventually(lambda: kernel_is_dead(manager), timeout=30)
+        await eventually(lambda: squeue_state(urgent) == "RUNNING", timeout=30)
+    finally:
+        subprocess.run([*CLUSTER_PREFIX, "scancel", urgent], check=True)
+
+    assert provisioner.reason is not None
+    assert "preempted by a higher-priority job" in provisioner.reason
+    assert job_id in provisioner.reason
+    assert provisioner.job_status is not None
+    assert provisioner.job_status.state == "PREEMPTED"
+    assert not active_in_queue(job_id)
+    namespace = cluster["node_namespaces"][node]
+    await eventually(lambda: not processes_in_network_of(namespace, "alice"), timeout=30)
