@@ -13,10 +13,10 @@ Run as root on a machine with the local cluster up (`make cluster`). It measures
     extension's settings (schema/*.json): its jobs view (half the clients "mine", half "all")
     every 10 s, partitions and quotas every 30 s, announcements every 60 s; status once;
   - "stress": each client polls all six GET routes every --stress-interval seconds.
-  Every poll sends If-None-Match. Clients keep their connections open, as browsers do, and
-  start at random moments within each interval, as tabs are opened at different times. Per
-  route: latency p50/p99 (each client's first poll, which downloads the body, apart), errors,
-  304s, and how often each Slurm command ran.
+  Every poll sends If-None-Match and accepts gzip. Clients keep their connections open, as
+  browsers do, and start at random moments within each interval, as tabs are opened at
+  different times. Per route: latency p50/p99 (each client's first poll, which downloads the
+  body, apart), errors, 304s, and how often each Slurm command ran.
 
 Slurm invocations are counted by a command prefix that logs each command before running it
 as alice, the way a site would use `ssh login01`. The benchmark's jobs are submitted held, as
@@ -201,7 +201,9 @@ def setting_defaults(schema: str) -> dict[str, float]:
 
 def connect(url: str, token: str) -> KeepAliveConnection:
     host, port = url.removeprefix("http://").split(":")
-    return KeepAliveConnection(host, int(port), {"Authorization": f"token {token}"})
+    # Like a browser: the token, and gzip welcome.
+    headers = {"Authorization": f"token {token}", "Accept-Encoding": "gzip"}
+    return KeepAliveConnection(host, int(port), headers)
 
 
 async def sequential_latencies(url: str, token: str, count: int) -> list[float]:

@@ -20,6 +20,9 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmUnavailable,
 )
 
+# Smaller bodies gain nothing from compression worth its cost.
+GZIP_MIN_BYTES = 2048
+
 # Most specific first: the first matching class decides the status (API.md "Errors").
 _STATUS_BY_ERROR: tuple[tuple[type[SlurmError], int], ...] = (
     (InvalidRequest, 400),
@@ -59,14 +62,23 @@ class HPCHandler(APIHandler):
         self.finish_rendered(render(payload))
 
     def finish_rendered(self, rendered: RenderedBody) -> None:
-        # Set before finish(): tornado then leaves the tag (and the 304 check) to us.
-        self.set_header("Etag", rendered.etag)
+        """Finish with ``rendered``, gzipped for clients that accept it (browsers do), or with
+        a bodiless 304 if the client has that representation already."""
+        gzipped = len(rendered.body) >= GZIP_MIN_BYTES and accepts_gzip(
+            self.request.headers.get("Accept-Encoding", "")
+        )
+        # Each representation has its own tag. Set before finish(): tornado then leaves the
+        # tag (and the 304 check) to us.
+        self.set_header("Etag", f'{rendered.etag[:-1]}-gzip"' if gzipped else rendered.etag)
+        self.set_header("Vary", "Accept-Encoding")
         if self.check_etag_header():
             self.set_status(304)
             self.finish()
-        else:
-            self.set_header("Content-Type", "application/json; charset=UTF-8")
-            self.finish(rendered.body)
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        if gzipped:
+            self.set_header("Content-Encoding", "gzip")
+        self.finish(rendered.gzipped if gzipped else rendered.body)
 
     def query_choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         """A query argument that must be one of ``choices``; anything else is a 400."""
@@ -83,3 +95,16 @@ class HPCHandler(APIHandler):
         if not (value.isascii() and value.isdigit()):
             raise web.HTTPError(400, f"{name} must be a non-negative integer (got {value!r})")
         return int(value)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header admits gzip (and does not refuse it with q=0)."""
+    for item in accept_encoding.split(","):
+        coding, _, parameters = item.partition(";")
+        if coding.strip().lower() == "gzip":
+            quality = parameters.replace(" ", "").lower().removeprefix("q=")
+            try:
+                return float(quality or "1") > 0
+            except ValueError:
+                return True
+    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,29 @@ async def test_an_unchanged_listing_costs_a_304(jp_fetch: Any) -> None:
         await jp_fetch("hpc", "jobs", headers={"If-None-Match": first.headers["Etag"]})
 
     assert unchanged.value.code == 304
+
+
+async def test_browsers_get_a_big_listing_gzipped_under_a_tag_of_its_own(
+    jp_fetch: Any, submit_job: SubmitJob
+) -> None:
+    for _ in range(8):  # enough jobs for a body worth compressing
+        submit_job("bob", "--partition=debug", "--time=5", "--hold")
+
+    async def get(accept_encoding: str, etag: str = "") -> Any:
+        headers = {"Accept-Encoding": accept_encoding, **({"If-None-Match": etag} if etag else {})}
+        return await jp_fetch(
+            "hpc", "jobs", params={"scope": "all"}, headers=headers, raise_error=False,
+            decompress_response=False,
+        )  # fmt: skip
+
+    plain = await get("identity")
+    zipped = await get("gzip, deflate, br")
+    again = await get("gzip", etag=zipped.headers["Etag"])
+
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert gzip.decompress(zipped.body) == plain.body
+    assert len(zipped.body) < len(plain.body) / 3
+    assert zipped.headers["Etag"] != plain.headers["Etag"]
+    assert zipped.headers["Vary"] == plain.headers["Vary"] == "Accept-Encoding"
+    assert again.code == 304

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
+from jupyterlab_hpc.handlers.base import accepts_gzip
 from jupyterlab_hpc.handlers.rendered import RenderedBodies, render
 
 
@@ -71,3 +75,27 @@ def test_records_are_written_as_objects_in_their_field_order() -> None:
 
     assert body.startswith(b'{"jobs":[{"id":"7","cpus":null}]')
     assert json.loads(body)["updated"] == "2026-11-28T09:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "accepted"),
+    [
+        ("gzip, deflate, br, zstd", True),
+        ("GZIP", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0", False),
+        ("identity", False),
+        ("", False),
+        ("x-gzip", False),
+    ],
+)
+def test_gzip_is_used_where_the_client_admits_it(accept_encoding: str, *, accepted: bool) -> None:
+    assert accepts_gzip(accept_encoding) is accepted
+
+
+def test_the_gzipped_body_is_made_once_and_unpacks_to_the_body() -> None:
+    rendered = render({"jobs": ["a job"] * 1000, "updated": "2026-11-28T09:00:00Z"})
+
+    assert rendered.gzipped is rendered.gzipped
+    assert gzip.decompress(rendered.gzipped) == rendered.body
