@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_client.manager import AsyncKernelManager
 
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.tests.cluster_faults import daemon_stopped, node_dead
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX
 from jupyterlab_hpc.tests.kernel_fixtures import (
@@ -46,6 +48,19 @@ def processes_in_network_of(namespace: str, user: str) -> list[int]:
     return found
 
 
+async def running_kernel(
+    slurm_kernels: SlurmKernels,
+) -> tuple[AsyncKernelManager, SlurmProvisioner, str, str]:
+    """A remote kernel that has run code, its provisioner, its node and its job id."""
+    manager, client = await slurm_kernels.start()
+    provisioner = provisioner_of(manager)
+    node, job_id = provisioner.node, provisioner.job_id
+    assert node is not None
+    assert job_id is not None
+    assert (await run_code(client, "print('alive')"))["stdout"] == "alive\n"
+    return manager, provisioner, node, job_id
+
+
 async def test_a_kernel_outlives_a_slurmctld_restart_in_its_job(
     slurm_kernels: SlurmKernels,
 ) -> None:
@@ -70,12 +85,7 @@ async def test_a_kernel_outlives_a_slurmctld_restart_in_its_job(
 async def test_a_dead_node_reports_the_kernel_dead_and_leaves_nothing_running(
     slurm_kernels: SlurmKernels,
 ) -> None:
-    manager, client = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    node, job_id = provisioner.node, provisioner.job_id
-    assert node is not None
-    assert job_id is not None
-    assert (await run_code(client, "print('alive')"))["stdout"] == "alive\n"
+    manager, provisioner, node, job_id = await running_kernel(slurm_kernels)
 
     async with node_dead(node):
         await eventually(lambda: kernel_is_dead(manager), timeout=GRACE_PERIOD + 30)
@@ -91,12 +101,7 @@ async def test_a_dead_node_reports_the_kernel_dead_and_leaves_nothing_running(
 async def test_a_preempted_kernel_is_reported_with_the_reason_and_leaves_nothing_running(
     slurm_kernels: SlurmKernels, cluster: dict[str, Any]
 ) -> None:
-    manager, client = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    node, job_id = provisioner.node, provisioner.job_id
-    assert node is not None
-    assert job_id is not None
-    assert (await run_code(client, "print('alive')"))["stdout"] == "alive\n"
+    manager, provisioner, node, job_id = await running_kernel(slurm_kernels)
 
     # A job of the higher-tier partition wants the kernel's node whole: Slurm cancels the kernel's.
     urgent = subprocess.run(
