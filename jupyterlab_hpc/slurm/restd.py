@@ -188,14 +188,20 @@ class SlurmRestd(LoggingConfigurable):
 
     async def act_on_job(self, job_id: str, action: JobAction) -> None:
         path = f"/job/{validation.job_id(job_id)}"
+        dialect = await self.dialect()
         if action == "cancel":
-            refusal = (await self.dialect()).signal_refusal(await self._slurm("DELETE", path))
+            refusal = dialect.signal_refusal(await self._slurm("DELETE", path))
             if refusal:
                 raise error_from_stderr(refusal)
         elif action in {"hold", "release"}:
             await self._slurm("POST", path, {"hold": action == "hold"})
+        elif action == "requeue" and dialect.requeues:
+            await self._slurm("GET", f"{path}/requeue")  # Slurm's refusal comes as an error
         else:
-            msg = f"This backend offers no {action} through slurmrestd; the commands backend does"
+            msg = (
+                f"slurmrestd API {dialect.version} offers no {action} (v0.0.45 and later do); "
+                "the commands backend does"
+            )
             raise SlurmError(msg)
 
     async def submit(self, script: str, work_dir: str) -> str:

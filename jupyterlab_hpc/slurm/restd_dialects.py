@@ -83,6 +83,8 @@ class Dialect:
         self.lists_output_patterns = True
         # Whether partitions come with their flags (Default, Hidden, RootOnly).
         self.sends_partition_flags = True
+        # Whether jobs can be requeued (``GET /job/{id}/requeue``, from v0.0.45).
+        self.requeues = False
 
     def job(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The record, with ``exit_code`` as ``status:signal``, the output paths as squeue
@@ -141,6 +143,7 @@ class DialectV40(Dialect):
         # Up to v0.0.42 slurmrestd sends the output paths expanded only (the files).
         self.lists_output_patterns = version_key(version) >= version_key("v0.0.43")
         self.sends_partition_flags = version_key(version) >= version_key("v0.0.45")
+        self.requeues = version_key(version) >= version_key("v0.0.45")
 
     def job(self, raw: dict[str, Any]) -> dict[str, Any]:
         record = {**raw, **{key: _unwrapped(raw.get(key)) for key in _JOB_NUMBERS}}

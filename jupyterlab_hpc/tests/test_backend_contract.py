@@ -6,7 +6,8 @@ differences documented here:
 
 - ``elapsed`` is computed at the moment of each query: it may differ by a couple of seconds.
 - Quotas: slurmrestd has no usage against limits; that backend says unavailable.
-- Requeue: that backend refuses it (v0.0.38 has no requeue).
+- Requeue: slurmrestd offers it from API v0.0.45 (Slurm 26.05); with older APIs that backend
+  refuses it.
 - The job list's output paths: slurmrestd v0.0.40 to v0.0.42 (Slurm 24.11's newest) send
   them expanded only, so that list shows the files, squeue the patterns (``%j``).
 - Default partition: slurmrestd v0.0.40 to v0.0.44 send no partition flags, so that backend
@@ -33,6 +34,7 @@ import pytest
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.commands import SlurmCommands
 from jupyterlab_hpc.slurm.errors import (
+    SlurmConflict,
     SlurmError,
     SlurmNotFound,
     SlurmPermissionDenied,
@@ -156,6 +158,31 @@ async def test_hold_leaves_the_job_pending_held_by_the_user_and_release_frees_it
 
     assert (held.state, held.reason) == ("PENDING", "JobHeldUser")
     assert released.reason != "JobHeldUser"
+
+
+async def test_requeue_puts_a_running_job_back_in_the_queue_but_not_a_pending_one(
+    backend: SlurmBackend, submit_job: SubmitJob
+) -> None:
+    pending = submit_job(USER, "--partition=debug", LATER)
+    if isinstance(backend, SlurmRestd) and not (await backend.dialect()).requeues:
+        with pytest.raises(SlurmError, match="offers no requeue"):
+            await backend.act_on_job(pending, "requeue")
+        return
+    running = submit_job(USER, "--partition=debug", "--time=5")
+    await until_state(backend, running, "RUNNING")
+
+    await backend.act_on_job(running, "requeue")
+
+    await until_state(backend, running, "PENDING")
+    with pytest.raises(SlurmConflict, match="Job is pending execution"):
+        await backend.act_on_job(pending, "requeue")
+
+
+async def until_state(backend: SlurmBackend, job_id: str, state: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (job := await backend.get_job(job_id)).state != state:
+        assert time.monotonic() < deadline, f"job {job_id} still {job.state}, not {state}"
+        await asyncio.sleep(0.5)
 
 
 async def test_alice_cancels_her_own_job(backend: SlurmBackend, submit_job: SubmitJob) -> None:
