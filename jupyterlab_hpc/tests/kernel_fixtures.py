@@ -90,6 +90,14 @@ def provisioner_of(manager: AsyncKernelManager) -> SlurmProvisioner:
     return manager.provisioner
 
 
+def provisioner_and_job(manager: AsyncKernelManager) -> tuple[SlurmProvisioner, str]:
+    """A started remote kernel's provisioner and its Slurm job id."""
+    provisioner = provisioner_of(manager)
+    job_id = provisioner.job_id
+    assert job_id is not None
+    return provisioner, job_id
+
+
 async def run_code(client: AsyncKernelClient, code: str, timeout: float = 30) -> dict[str, Any]:
     """Execute ``code``; its stdout and the reply's content."""
     output: list[str] = []

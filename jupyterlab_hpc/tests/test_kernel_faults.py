@@ -19,7 +19,7 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     active_in_queue,
     eventually,
     kernel_is_dead,
-    provisioner_of,
+    provisioner_and_job,
     run_code,
     slurm_kernels_fixture,  # noqa: F401 - the fixture slurm_kernels
     squeue_state,
@@ -53,10 +53,9 @@ async def running_kernel(
 ) -> tuple[AsyncKernelManager, SlurmProvisioner, str, str]:
     """A remote kernel that has run code, its provisioner, its node and its job id."""
     manager, client = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    node, job_id = provisioner.node, provisioner.job_id
+    provisioner, job_id = provisioner_and_job(manager)
+    node = provisioner.node
     assert node is not None
-    assert job_id is not None
     assert (await run_code(client, "print('alive')"))["stdout"] == "alive\n"
     return manager, provisioner, node, job_id
 
@@ -65,9 +64,7 @@ async def test_a_kernel_outlives_a_slurmctld_restart_in_its_job(
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, client = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    job_id = provisioner.job_id
-    assert job_id is not None
+    provisioner, job_id = provisioner_and_job(manager)
     await run_code(client, "x = 41")
 
     async with daemon_stopped("slurmctld"):

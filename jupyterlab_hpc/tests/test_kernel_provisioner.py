@@ -31,6 +31,7 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     eventually,
     kernel_is_dead,
     node_namespace,
+    provisioner_and_job,
     provisioner_of,
     reply_to,
     run_code,
@@ -70,9 +71,7 @@ async def test_interrupt_and_restart_stay_in_the_job_and_shutdown_ends_it(
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, client = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    job_id = provisioner.job_id
-    assert job_id is not None
+    provisioner, job_id = provisioner_and_job(manager)
     await run_code(client, "x = 42")
 
     # When a long computation is interrupted
@@ -203,9 +202,7 @@ async def test_a_restart_asking_for_other_resources_moves_to_a_new_job(
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, _ = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    first_job = provisioner.job_id
-    assert first_job is not None
+    provisioner, first_job = provisioner_and_job(manager)
 
     await manager.restart_kernel(resources={"cpus": 2})
 
@@ -225,9 +222,7 @@ async def test_a_kernel_that_exits_by_itself_restarts_in_its_job(
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, client = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    job_id = provisioner.job_id
-    assert job_id is not None
+    provisioner, job_id = provisioner_and_job(manager)
 
     client.execute("import os; os._exit(3)")
     await eventually(lambda: kernel_is_dead(manager), timeout=10)
@@ -245,9 +240,7 @@ async def test_a_job_cancelled_outside_jupyter_reports_the_kernel_dead_with_the_
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, _ = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    job_id = provisioner.job_id
-    assert job_id is not None
+    provisioner, job_id = provisioner_and_job(manager)
 
     subprocess.run([*ALICE, "scancel", job_id], check=True)
 
@@ -287,9 +280,7 @@ async def test_the_kernels_key_is_visible_to_no_other_user(
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, _ = await slurm_kernels.start()
-    provisioner = provisioner_of(manager)
-    job_id = provisioner.job_id
-    assert job_id is not None
+    provisioner, job_id = provisioner_and_job(manager)
     key = manager.session.key.decode()
 
     seen_by_bob = [
