@@ -323,7 +323,9 @@ def _efficiency(
     cpu_used = _cpu_seconds(raw["total_cpu"])
     cpu_given = int_or_none(raw["cpu_time_seconds"])
     if cpu_used is not None and cpu_given:
-        cpu = round(cpu_used / cpu_given, 4)
+        # CPUTimeRAW counts whole seconds, TotalCPU milliseconds: a job busy all along can come
+        # out a hair over everything it was given.
+        cpu = min(1.0, round(cpu_used / cpu_given, 4))
     peaks = [
         peak * (int_or_none(step["tasks"]) or 1)
         for step in steps

@@ -10,6 +10,7 @@ import pytest
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 from jupyterlab_hpc.slurm.job_detail import (
     JobDetail,
+    _efficiency,
     expand_output_path,
     parse_sacct_jobs,
     parse_scontrol_jobs,
@@ -189,3 +190,11 @@ def test_anything_but_a_job_id_is_refused_before_a_command_runs() -> None:
         scontrol_job_argv("42 --all")
     with pytest.raises(InvalidRequest):
         sacct_job_argv("-1")
+
+
+def test_cpu_efficiency_of_a_job_busy_all_along_is_whole_not_more() -> None:
+    # sacct: TotalCPU 00:03.001 (milliseconds) against CPUTimeRAW 3 (whole seconds).
+    efficiency = _efficiency({"total_cpu": "00:03.001", "cpu_time_seconds": "3"}, [], None)
+
+    assert efficiency is not None
+    assert efficiency.cpu == 1.0
