@@ -6,7 +6,9 @@ Run as root on a machine with the local cluster up (`make cluster`). It measures
 - raw and cold, taken in turns so both see the same slurmctld: the squeue command the backend
   runs for the whole queue (delimited text), run directly as alice, and GET
   /hpc/jobs?scope=all on a server whose cache is off (every request runs squeue); medians of
-  --repeat rounds. `squeue --json` for the same jobs is timed too;
+  --repeat rounds. Each read after the first reuses the records of unchanged squeue lines, as
+  a running server does; the first read of a just started server, which has nothing to reuse,
+  is measured apart on --first-reads fresh servers. `squeue --json` is timed too;
 - warm: the same on a server whose cache holds the listing (median of 200 sequential GETs);
 - load, twice, with --clients clients (browser tabs) for --seconds each:
   - "Lab": each client polls what an open Lab sidebar polls, at the default intervals of the
@@ -206,12 +208,12 @@ def connect(url: str, token: str) -> KeepAliveConnection:
     return KeepAliveConnection(host, int(port), headers)
 
 
-async def sequential_latencies(url: str, token: str, count: int) -> list[float]:
-    """GET /hpc/jobs?scope=all ``count`` times, one after the other, on one connection."""
+async def sequential_latencies(url: str, token: str, count: int, scope: str = "all") -> list[float]:
+    """GET /hpc/jobs?scope=``scope`` ``count`` times, one after the other, on one connection."""
     connection, latencies = connect(url, token), []
     for _ in range(count):
         started = time.perf_counter()
-        status, _, _ = await connection.get("/hpc/jobs?scope=all")
+        status, _, _ = await connection.get(f"/hpc/jobs?scope={scope}")
         latencies.append(time.perf_counter() - started)
         if status != 200:
             msg = f"/hpc/jobs answered {status}"
@@ -323,6 +325,7 @@ def main() -> None:
     )
     parser.add_argument("--refresh", type=float, default=5.0, help="the server's jobs_refresh")
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--first-reads", type=int, default=5)
     parser.add_argument("--keep-jobs", action="store_true")
     args = parser.parse_args()
 
@@ -335,6 +338,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as logs:
         raw_text, cold = raw_and_cold(Path(logs) / "cold.log", args.repeat)
+        first_raw, first_read = raw_and_first_read(Path(logs) / "first.log", args.first_reads)
         lines = [
             "# REST API benchmark: /hpc/jobs and every GET route under load",
             "",
@@ -350,6 +354,11 @@ def main() -> None:
             (
                 f"| /hpc/jobs cold (cache off), median | {cold * 1000:.0f} ms = "
                 f"{cold / min(raw_text, raw_json):.2f} x fastest raw | <= 1.2 x |"
+            ),
+            (
+                f"| /hpc/jobs cold, first read of a started server (nothing to reuse), median "
+                f"of {args.first_reads} | {first_read * 1000:.0f} ms = "
+                f"{first_read / first_raw:.2f} x raw ({first_raw * 1000:.0f} ms, same rounds) | |"
             ),
         ]
         command_log = Path(logs) / "warm.log"
@@ -411,6 +420,19 @@ def raw_and_cold(command_log: Path, repeat: int) -> tuple[float, float]:
             raw.append(seconds_to_run(raw_argv))
             cold += asyncio.run(sequential_latencies(url, token, 1))
     return statistics.median(raw), statistics.median(cold)
+
+
+def raw_and_first_read(command_log: Path, servers: int) -> tuple[float, float]:
+    """Medians of the raw squeue and of the first /hpc/jobs?scope=all of ``servers`` freshly
+    started servers, each after one request for the user's own jobs has loaded the handlers."""
+    raw_argv = ["runuser", "-u", "alice", "--", *squeue_argv()]
+    raw, first = [], []
+    for _ in range(servers):
+        with jupyter_server(0.0, command_log) as (url, token):
+            asyncio.run(sequential_latencies(url, token, 1, scope="mine"))
+            raw.append(seconds_to_run(raw_argv))
+            first += asyncio.run(sequential_latencies(url, token, 1))
+    return statistics.median(raw), statistics.median(first)
 
 
 if __name__ == "__main__":

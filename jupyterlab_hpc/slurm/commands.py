@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import Any
 
 from traitlets import Float, List, Unicode
 from traitlets.config import LoggingConfigurable
@@ -39,7 +40,7 @@ from jupyterlab_hpc.slurm.reservations import (
     scontrol_reservations_argv,
 )
 from jupyterlab_hpc.slurm.runner import CommandRunner
-from jupyterlab_hpc.slurm.squeue import parse_jobs, squeue_argv
+from jupyterlab_hpc.slurm.squeue import SqueueParser, squeue_argv
 
 _ACTION_ARGV: dict[JobAction, list[str]] = {
     "cancel": ["scancel"],
@@ -66,6 +67,11 @@ class SlurmCommands(LoggingConfigurable):
         30.0,
         help="Seconds a Slurm command may take before it is killed and reported as timed out.",
     ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # One per query: the user's jobs and everyone's are listed separately.
+        self._squeue_parsers = {True: SqueueParser(), False: SqueueParser()}
 
     @property
     def runner(self) -> CommandRunner:
@@ -97,11 +103,12 @@ class SlurmCommands(LoggingConfigurable):
         )
 
     async def list_jobs(self, *, mine: bool) -> list[Job]:
-        jobs: list[Job] = []
+        parser = self._squeue_parsers[mine]
+        listing: dict[str, Job] = {}
         await self.runner.read_lines(
-            squeue_argv(mine=mine), lambda lines: jobs.extend(parse_jobs(lines))
+            squeue_argv(mine=mine), lambda lines: parser.parse(lines, listing)
         )
-        return jobs
+        return parser.finish(listing)
 
     async def get_job(self, job_id: str) -> Job:
         # scontrol rather than squeue: 22.05's squeue prints output paths unexpanded.

@@ -15,7 +15,8 @@ STARTED_STATES = FINISHED_STATES | {"RUNNING", "COMPLETING", "SUSPENDED"}
 
 
 # Not frozen: a frozen dataclass's __init__ costs twice as much, which counts at 10,000 jobs per
-# listing. Records are never changed once made.
+# listing. Records are never changed once made: the squeue parser hands the same record to
+# every listing that prints the job's line unchanged (slurm/squeue.py).
 @dataclass
 class Job:
     """One job (or array task) as a user sees it; times ISO 8601 UTC, durations in seconds."""

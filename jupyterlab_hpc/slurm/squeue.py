@@ -62,13 +62,43 @@ def squeue_argv(*, mine: bool = False) -> list[str]:
 
 def parse_jobs(lines: Iterable[str]) -> list[Job]:
     """Jobs from lines of ``squeue --noheader --Format FORMAT``; malformed lines are skipped."""
-    jobs = []
-    for line in lines:
-        values = line.split(SEPARATOR)
-        # Every field ends with the separator: a whole line splits into one more value, empty.
-        if len(values) == _VALUES_PER_LINE and not values[-1]:
-            jobs.append(_job(values[:-1]))
-    return jobs
+    return [job for line in lines if (job := _job_of_line(line)) is not None]
+
+
+class SqueueParser:
+    """Parses the listings of one squeue query, one after another. A line printed exactly as
+    in the previous listing gets that listing's record back instead of being parsed again.
+
+    Most of a big queue waits, and a waiting job prints the same line at every read (a running
+    job's elapsed time moves). At 10,000 jobs parsing costs about as much as squeue itself;
+    looking a line up costs a fraction of a microsecond. Records are never changed, so sharing
+    them between listings is safe, and handlers can keep each record's JSON while it lives.
+    """
+
+    def __init__(self) -> None:
+        self._last_listing: dict[str, Job] = {}
+
+    def parse(self, lines: Iterable[str], listing: dict[str, Job]) -> None:
+        """Add the records of ``lines``, a part of the listing being read, to ``listing``."""
+        last_listing = self._last_listing
+        for line in lines:
+            job = last_listing.get(line) or _job_of_line(line)
+            if job is not None:
+                listing[line] = job
+
+    def finish(self, listing: dict[str, Job]) -> list[Job]:
+        """The jobs of a listing read whole, which becomes the one the next listing reuses.
+        Only after a whole read: a failed read must not make the next one parse everything."""
+        self._last_listing = listing
+        return list(listing.values())
+
+
+def _job_of_line(line: str) -> Job | None:
+    values = line.split(SEPARATOR)
+    # Every field ends with the separator: a whole line splits into one more value, empty.
+    if len(values) == _VALUES_PER_LINE and not values[-1]:
+        return _job(values[:-1])
+    return None
 
 
 def _job(values: list[str]) -> Job:

@@ -8,7 +8,7 @@ import pytest
 
 from jupyterlab_hpc.slurm.fields import SEPARATOR
 from jupyterlab_hpc.slurm.models import Job
-from jupyterlab_hpc.slurm.squeue import parse_jobs
+from jupyterlab_hpc.slurm.squeue import SqueueParser, parse_jobs
 
 CAPTURED = Path(__file__).parent / "captured"
 
@@ -81,3 +81,51 @@ def test_a_name_with_a_pipe_and_a_multi_node_job_parse_whole(
 
 def test_malformed_lines_are_skipped_not_fatal() -> None:
     assert parse_jobs(["garbage", SEPARATOR * 3, ""]) == []
+
+
+@pytest.fixture
+def captured_lines() -> list[str]:
+    return (CAPTURED / "slurm-22.05" / "squeue_mine.txt").read_text().splitlines()
+
+
+def read_listing(parser: SqueueParser, lines: list[str]) -> list[Job]:
+    """A listing read as the backend reads one: in parts, then finished."""
+    listing: dict[str, Job] = {}
+    parser.parse(lines[:2], listing)
+    parser.parse(lines[2:], listing)
+    return parser.finish(listing)
+
+
+def test_a_line_printed_again_gets_the_previous_listings_record(
+    captured_lines: list[str],
+) -> None:
+    parser = SqueueParser()
+    first = read_listing(parser, captured_lines)
+    again = read_listing(parser, captured_lines)
+
+    assert again == parse_jobs(captured_lines)
+    assert all(reused is record for reused, record in zip(again, first, strict=True))
+
+
+def test_a_changed_line_is_parsed_anew(captured_lines: list[str]) -> None:
+    parser = SqueueParser()
+    (running,) = [job for job in read_listing(parser, captured_lines) if job.name == "running"]
+    renamed = [
+        line.replace(f"{SEPARATOR}running{SEPARATOR}", f"{SEPARATOR}renamed{SEPARATOR}")
+        for line in captured_lines
+    ]
+
+    (renamed_job,) = [job for job in read_listing(parser, renamed) if job.id == running.id]
+
+    assert renamed_job is not running
+    assert (running.name, renamed_job.name) == ("running", "renamed")
+
+
+def test_only_a_listing_read_whole_is_reused(captured_lines: list[str]) -> None:
+    parser = SqueueParser()
+    first = read_listing(parser, captured_lines)
+    parser.parse(captured_lines[:1], {})  # a read that failed: never finished
+
+    assert read_listing(parser, captured_lines)[0] is first[0]
+    assert read_listing(parser, []) == []
+    assert read_listing(parser, captured_lines)[0] is not first[0]
