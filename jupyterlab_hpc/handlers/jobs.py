@@ -105,4 +105,6 @@ class JobOutputHandler(HPCHandler):
         limit = self.query_int("limit", default=DEFAULT_OUTPUT_LIMIT)
         with self.slurm_errors():
             chunk = await self.jobs.read_output(job_id, stream, offset, limit)
-        self.finish(asdict(chunk))
+        # Up to a megabyte of log text, which compresses well; a panel following a job that
+        # printed nothing new gets a 304.
+        self.finish_with_etag(asdict(chunk))

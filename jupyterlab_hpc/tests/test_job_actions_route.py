@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import time
@@ -198,6 +199,38 @@ async def test_alice_reads_her_jobs_output_by_offset(jp_fetch: Any, jp_root_dir:
     assert rest["data"] == "second\n"
     assert rest["size"] == 13
     assert rest["path"] == str(output)
+
+
+async def test_output_comes_gzipped_to_browsers_and_unchanged_output_costs_a_304(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    job_id = subprocess.run(
+        [*as_user("alice"), "sbatch", "--parsable", "--partition=debug", "--time=1",
+         f"--chdir={jp_root_dir}", "--output=numbers.txt", "--wrap=seq 1 5000"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    output = jp_root_dir / "numbers.txt"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (output.exists() and output.stat().st_size >= 23893):
+        time.sleep(0.2)
+
+    async def get(accept_encoding: str, etag: str = "") -> Any:
+        headers = {"Accept-Encoding": accept_encoding, **({"If-None-Match": etag} if etag else {})}
+        return await jp_fetch(
+            "hpc", "jobs", job_id, "output", headers=headers, raise_error=False,
+            decompress_response=False,
+        )  # fmt: skip
+
+    plain = await get("identity")
+    zipped = await get("gzip")
+    again = await get("gzip", etag=zipped.headers["Etag"])
+
+    assert json.loads(plain.body)["data"] == "".join(f"{n}\n" for n in range(1, 5001))
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.body) == plain.body
+    assert len(zipped.body) < len(plain.body) / 2
+    assert again.code == 304
+    assert_matches_openapi("/hpc/jobs/{job_id}/output", "GET", again.code, again.body)
 
 
 async def test_bobs_output_is_refused_to_alice(jp_fetch: Any, submit_job: SubmitJob) -> None:
