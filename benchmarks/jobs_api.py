@@ -32,11 +32,8 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import random
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +49,7 @@ from pathlib import Path
 from keepalive import KeepAliveConnection
 
 from jupyterlab_hpc.slurm.squeue import squeue_argv
+from jupyterlab_hpc.tests.server_process import jupyter_server_process
 
 REPOSITORY = Path(__file__).parent.parent
 RESULTS = REPOSITORY / "benchmarks" / "results" / "jobs_api.md"
@@ -111,12 +109,6 @@ def seconds_to_run(argv: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def jupyter_server(refresh: float, command_log: Path) -> Iterator[tuple[str, str]]:
     """A Jupyter server with the extension, reaching Slurm as alice through a logging prefix."""
@@ -126,47 +118,16 @@ def jupyter_server(refresh: float, command_log: Path) -> Iterator[tuple[str, str
         f'#!/bin/sh\nprintf "%s\\n" "$1" >> {command_log}\nexec runuser -u alice -- "$@"\n'
     )
     recorder.chmod(0o755)
-    token, port = secrets.token_hex(16), free_port()
     config = {
-        "ServerApp": {
-            "port": port,
-            "ip": "127.0.0.1",
-            "token": token,
-            "open_browser": False,
-            "allow_root": True,
-            "root_dir": str(workdir),
-            "jpserver_extensions": {"jupyterlab_hpc": True},
-        },
+        "ServerApp": {"root_dir": str(workdir)},
         "SlurmCommands": {"command_prefix": [str(recorder)]},
         "HPCExtension": {"jobs_refresh": refresh},
     }
-    (workdir / "jupyter_server_config.json").write_text(json.dumps(config))
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(workdir)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "server.log").open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_port(port)
-        yield url, token
+        with jupyter_server_process(workdir, config) as (url, token):
+            yield url, token
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    msg = f"the Jupyter server did not listen on {port} within {timeout} s"
-    raise RuntimeError(msg)
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jupyterlab_hpc.openapi import openapi_document
+from jupyterlab_hpc.tests.server_process import jupyter_server_process
 
 GUARD = Path(__file__).with_name("slurm_guard.py")
 SLURM_USER = "alice"
@@ -46,23 +45,6 @@ CHECKS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    msg = f"the Jupyter server did not listen on {port} within {timeout} s"
-    raise RuntimeError(msg)
-
-
 @contextmanager
 def jupyter_server(workdir: Path, job_name: str) -> Iterator[tuple[str, str]]:
     """A Jupyter server with the extension, reaching Slurm as alice through the guard."""
@@ -70,19 +52,10 @@ def jupyter_server(workdir: Path, job_name: str) -> Iterator[tuple[str, str]]:
     root.mkdir()
     shutil.chown(root, SLURM_USER, SLURM_USER)
     root.chmod(0o755)
-    token, port = secrets.token_hex(16), free_port()
     guard = [sys.executable, "-S", str(GUARD), str(workdir / "commands.log"), job_name]
     prefix = [*guard, "runuser", "-u", SLURM_USER, "--"]
     config = {
-        "ServerApp": {
-            "port": port,
-            "ip": "127.0.0.1",
-            "token": token,
-            "open_browser": False,
-            "allow_root": True,
-            "root_dir": str(root),
-            "jpserver_extensions": {"jupyterlab_hpc": True},
-        },
+        "ServerApp": {"root_dir": str(root)},
         "SlurmCommands": {"command_prefix": prefix, "timeout": 20.0},
         # Every request reaches Slurm: the cache would hide most of what is generated.
         "HPCExtension": {
@@ -97,22 +70,8 @@ def jupyter_server(workdir: Path, job_name: str) -> Iterator[tuple[str, str]]:
         # Its own records: a restarted server's reaping must not touch other servers' kernels.
         "RemoteKernels": {"state_dir": str(workdir / "kernel-records")},
     }
-    (workdir / "jupyter_server_config.json").write_text(json.dumps(config))
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(workdir),
-        "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
-    }
-    with (workdir / "server.log").open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server"], env=env, stdout=log, stderr=log
-        )
-    try:
-        wait_for_port(port, server)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+    with jupyter_server_process(workdir, config) as (url, token):
+        yield url, token
 
 
 def run_schemathesis(url: str, token: str, workdir: Path, args: argparse.Namespace) -> int:

@@ -1,0 +1,70 @@
+"""A real Jupyter server with the extension, in a process of its own, for the scripts that
+load it from outside: the fuzzer (fuzz/) and the REST benchmark (benchmarks/). The tests run
+theirs in-process, through pytest-jupyter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def jupyter_server_process(workdir: Path, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``python -m jupyter_server`` with the extension on a free loopback port with a fresh
+    token, configured by ``config`` (traitlets sections) beside that; its URL and token.
+    Its configuration, runtime files and log (``server.log``) live in ``workdir``."""
+    token, port = secrets.token_hex(16), free_port()
+    server_app = {
+        "port": port,
+        "ip": "127.0.0.1",
+        "token": token,
+        "open_browser": False,
+        "allow_root": True,
+        "jpserver_extensions": {"jupyterlab_hpc": True},
+        **config.get("ServerApp", {}),
+    }
+    (workdir / "jupyter_server_config.json").write_text(
+        json.dumps({**config, "ServerApp": server_app})
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(workdir),
+        "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
+    }
+    with (workdir / "server.log").open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server"], env=env, stdout=log, stderr=log
+        )
+    try:
+        wait_for_port(port, server)
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    msg = f"the Jupyter server did not listen on {port} within {timeout} s (see server.log)"
+    raise RuntimeError(msg)
