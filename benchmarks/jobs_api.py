@@ -8,7 +8,9 @@ Run as root on a machine with the local cluster up (`make cluster`). It measures
   /hpc/jobs?scope=all on a server whose cache is off (every request runs squeue); medians of
   --repeat rounds. Each read after the first reuses the records of unchanged squeue lines, as
   a running server does; the first read of a just started server, which has nothing to reuse,
-  is measured apart on --first-reads fresh servers. `squeue --json` is timed too;
+  is measured apart on --first-reads fresh servers, and reads in which some lines did change
+  with --changed-lines (between two rounds that many jobs are renamed, as a running job's
+  elapsed time changes its line). `squeue --json` is timed too;
 - warm: the same on a server whose cache holds the listing (median of 200 sequential GETs);
 - load, twice, with --clients clients (browser tabs) for --seconds each:
   - "Lab": each client polls what an open Lab sidebar polls, at the default intervals of the
@@ -93,12 +95,24 @@ def fill_queue(count: int) -> None:
     print(f"  {missing} jobs in {time.monotonic() - started:.0f} s", flush=True)
 
 
+def bench_job_ids() -> list[str]:
+    listing = run_as("bob", ["squeue", "--me", "--noheader", "--format=%i %j"]).splitlines()
+    return [line.split()[0] for line in listing if line.split()[1].startswith(JOB_PREFIX)]
+
+
+def rename_jobs(job_ids: list[str], name: str) -> None:
+    subprocess.run(
+        ["scontrol", "update", f"JobId={','.join(job_ids)}", f"JobName={name}"],
+        capture_output=True,
+        check=True,
+    )
+
+
 def cancel_bench_jobs() -> None:
     subprocess.run(
         ["scancel", "--user=bob", f"--name={JOB_PREFIX}*"], capture_output=True, check=False
     )
-    ids = run_as("bob", ["squeue", "--me", "--noheader", "--format=%i %j"]).splitlines()
-    bench = [line.split()[0] for line in ids if line.split()[1].startswith(JOB_PREFIX)]
+    bench = bench_job_ids()
     for start in range(0, len(bench), 1000):
         subprocess.run(["scancel", *bench[start : start + 1000]], check=False)
 
@@ -287,6 +301,11 @@ def main() -> None:
     parser.add_argument("--refresh", type=float, default=5.0, help="the server's jobs_refresh")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--first-reads", type=int, default=5)
+    parser.add_argument(
+        "--changed-lines",
+        default="1000,3000",
+        help="comma-separated: how many jobs change between two cold reads, one server each",
+    )
     parser.add_argument("--keep-jobs", action="store_true")
     args = parser.parse_args()
 
@@ -300,6 +319,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as logs:
         raw_text, cold = raw_and_cold(Path(logs) / "cold.log", args.repeat)
         first_raw, first_read = raw_and_first_read(Path(logs) / "first.log", args.first_reads)
+        changing = {
+            count: raw_and_cold(Path(logs) / "changing.log", args.repeat, changed_lines=count)
+            for count in map(int, filter(None, args.changed_lines.split(",")))
+        }
         lines = [
             "# REST API benchmark: /hpc/jobs and every GET route under load",
             "",
@@ -320,6 +343,12 @@ def main() -> None:
                 f"| /hpc/jobs cold, first read of a started server (nothing to reuse), median "
                 f"of {args.first_reads} | {first_read * 1000:.0f} ms = "
                 f"{first_read / first_raw:.2f} x raw ({first_raw * 1000:.0f} ms, same rounds) | |"
+            ),
+            *(
+                f"| /hpc/jobs cold, {count} lines changed since the previous read, median | "
+                f"{read * 1000:.0f} ms = {read / raw:.2f} x raw ({raw * 1000:.0f} ms, same "
+                "rounds) | |"
+                for count, (raw, read) in changing.items()
             ),
         ]
         command_log = Path(logs) / "warm.log"
@@ -370,14 +399,19 @@ def main() -> None:
     print("\n".join(lines))
 
 
-def raw_and_cold(command_log: Path, repeat: int) -> tuple[float, float]:
+def raw_and_cold(command_log: Path, repeat: int, changed_lines: int = 0) -> tuple[float, float]:
     """Medians of the raw squeue and of /hpc/jobs with the cache off, taken in turns: how
-    fast slurmctld answers drifts over minutes (its scheduler works through the queue)."""
+    fast slurmctld answers drifts over minutes (its scheduler works through the queue).
+    Before each round ``changed_lines`` jobs get a new name, so that many lines of the
+    listing differ from the server's previous read."""
     raw_argv = ["runuser", "-u", "alice", "--", *squeue_argv()]
+    to_rename = bench_job_ids()[:changed_lines]
     raw, cold = [], []
     with jupyter_server(0.0, command_log) as (url, token):
         asyncio.run(sequential_latencies(url, token, 1))  # the first request loads the handlers
-        for _ in range(repeat):
+        for round_number in range(repeat):
+            if to_rename:
+                rename_jobs(to_rename, f"{JOB_PREFIX}round-{round_number}")
             raw.append(seconds_to_run(raw_argv))
             cold += asyncio.run(sequential_latencies(url, token, 1))
     return statistics.median(raw), statistics.median(cold)
