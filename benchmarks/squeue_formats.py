@@ -51,7 +51,7 @@ def main() -> None:
     forms = {
         "--Format text": (
             [*args.prefix, *squeue_argv()],
-            lambda output: len(parse_jobs(output)),
+            lambda output: len(parse_jobs(output.splitlines())),
         ),
         "--json": (
             [*args.prefix, "squeue", "--json"],
