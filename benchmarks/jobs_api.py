@@ -56,6 +56,8 @@ from jupyterlab_hpc.tests.server_process import jupyter_server_process
 REPOSITORY = Path(__file__).parent.parent
 RESULTS = REPOSITORY / "benchmarks" / "results" / "jobs_api.md"
 JOB_PREFIX = "bench-"
+# The backend's query for the whole queue, run directly as the server's user.
+RAW_SQUEUE = ["runuser", "-u", "alice", "--", *squeue_argv()]
 
 
 def run_as(user: str, argv: list[str]) -> str:
@@ -404,7 +406,6 @@ def raw_and_cold(command_log: Path, repeat: int, changed_lines: int = 0) -> tupl
     fast slurmctld answers drifts over minutes (its scheduler works through the queue).
     Before each round ``changed_lines`` jobs get a new name, so that many lines of the
     listing differ from the server's previous read."""
-    raw_argv = ["runuser", "-u", "alice", "--", *squeue_argv()]
     to_rename = bench_job_ids()[:changed_lines]
     raw, cold = [], []
     with jupyter_server(0.0, command_log) as (url, token):
@@ -412,7 +413,7 @@ def raw_and_cold(command_log: Path, repeat: int, changed_lines: int = 0) -> tupl
         for round_number in range(repeat):
             if to_rename:
                 rename_jobs(to_rename, f"{JOB_PREFIX}round-{round_number}")
-            raw.append(seconds_to_run(raw_argv))
+            raw.append(seconds_to_run(RAW_SQUEUE))
             cold += asyncio.run(sequential_latencies(url, token, 1))
     return statistics.median(raw), statistics.median(cold)
 
@@ -420,12 +421,11 @@ def raw_and_cold(command_log: Path, repeat: int, changed_lines: int = 0) -> tupl
 def raw_and_first_read(command_log: Path, servers: int) -> tuple[float, float]:
     """Medians of the raw squeue and of the first /hpc/jobs?scope=all of ``servers`` freshly
     started servers, each after one request for the user's own jobs has loaded the handlers."""
-    raw_argv = ["runuser", "-u", "alice", "--", *squeue_argv()]
     raw, first = [], []
     for _ in range(servers):
         with jupyter_server(0.0, command_log) as (url, token):
             asyncio.run(sequential_latencies(url, token, 1, scope="mine"))
-            raw.append(seconds_to_run(raw_argv))
+            raw.append(seconds_to_run(RAW_SQUEUE))
             first += asyncio.run(sequential_latencies(url, token, 1))
     return statistics.median(raw), statistics.median(first)
 
