@@ -1,6 +1,6 @@
 """The kernel's secrets on their way into the job: a file only the user can read, read once.
 
-The provisioner writes the channel token and the kernel's HMAC key to
+The provisioner writes the channel token, the kernel's HMAC key and its CurveZMQ keys to
 ``~/.jupyterlab-hpc/kernels/<kernel id>.json`` (directory 0700, file 0600, created
 exclusively); the launcher reads it and deletes it before it does anything else. The jobs'
 output goes to the same private directory (``kernel-<job id>.log``, removed when a kernel
@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 DIRECTORY = Path(".jupyterlab-hpc") / "kernels"
+# The kernel's CurveZMQ key pair (Z85 text), as jupyter_client names them in a connection file.
+CURVE_KEYS = ("curve_publickey", "curve_secretkey")
 
 
 def handoff_directory() -> Path:

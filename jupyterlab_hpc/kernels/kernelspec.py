@@ -45,7 +45,6 @@ def slurm_kernel_json(
     """``base`` (a kernel.json) made to run through the Slurm provisioner with ``resources``."""
     base_metadata = base.get("metadata")
     metadata = dict(base_metadata) if isinstance(base_metadata, Mapping) else {}
-    metadata.pop("supported_encryption", None)  # the provisioner has no CurveZMQ (yet)
     metadata["kernel_provisioner"] = {
         "provisioner_name": PROVISIONER_NAME,
         "config": {"resources": resources.to_json()},

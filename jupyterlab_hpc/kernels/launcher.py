@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -33,8 +34,14 @@ from jupyterlab_hpc.kernels.channel import (
     Message,
     open_channel,
 )
-from jupyterlab_hpc.kernels.handoff import read_secrets_once
-from jupyterlab_hpc.kernels.relay import KERNEL_PORTS, StreamRelay
+from jupyterlab_hpc.kernels.handoff import CURVE_KEYS, read_secrets_once
+from jupyterlab_hpc.kernels.relay import (
+    IPC_NAME,
+    IPC_PORTS,
+    KERNEL_PORTS,
+    StreamRelay,
+    ipc_path,
+)
 
 RECONNECT_DELAY = 1.0
 KERNEL_STOP_WAIT = 5.0
@@ -57,6 +64,11 @@ class Launcher:
         self._token = bytes.fromhex(secrets["token"])
         self._kernel_key = str(secrets["key"])
         self._signature_scheme = str(secrets["signature_scheme"])
+        # CurveZMQ keys (Z85) the kernel encrypts its sockets with; absent for a kernel that
+        # cannot, which the provisioner allows only when the site says so.
+        self._curve_keys = {
+            name: str(secrets[name]) for name in CURVE_KEYS if secrets.get(name) is not None
+        }
         self._grace_period = grace_period
         self._heartbeat_interval = heartbeat_interval
         self._channel: Channel | None = None
@@ -85,9 +97,8 @@ class Launcher:
         await self._stop_kernel()
         if self._channel is not None:
             self._channel.close()
-        (self._private_dir / "kernel.json").unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            self._private_dir.rmdir()
+        # The connection file (with the keys) and any socket a killed kernel left behind.
+        shutil.rmtree(self._private_dir, ignore_errors=True)
         return self._exit_code
 
     def _finish(self, exit_code: int) -> None:
@@ -176,12 +187,14 @@ class Launcher:
             log.warning("Ignoring an unknown message: %s", kind)
 
     async def _open_stream(self, stream: int, port_name: str) -> None:
-        """Reverse mode: connect a relayed stream to the kernel's port on this node."""
+        """Reverse mode: connect a relayed stream to the kernel's socket on this node."""
         port = self._connection.get(port_name) if self._connection and self._kernel else None
         try:
-            if port is None:
+            if port is None or port_name not in KERNEL_PORTS:
                 raise ConnectionRefusedError(port_name)
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = await asyncio.open_unix_connection(
+                ipc_path(str(self._private_dir / IPC_NAME), int(port))
+            )
         except OSError:
             await self._send({"type": "close", "stream": stream})
             return
@@ -194,18 +207,26 @@ class Launcher:
             await self._send({"type": "start_failed", "error": "a kernel is already running"})
             return
         assert self._channel is not None  # noqa: S101 - requests only arrive over a channel
-        # Direct: the address the server reached us from. Reverse: the node's loopback only;
-        # the kernel's connections ride our own.
-        ip = "127.0.0.1" if request.get("reverse") else self._channel.local_ip
+        if request.get("reverse"):
+            # Unix sockets in our 0700 directory: no other user on this node can connect,
+            # and the kernel's connections ride our own.
+            endpoints: dict[str, Any] = {
+                "transport": "ipc",
+                "ip": str(self._private_dir / IPC_NAME),
+                **IPC_PORTS,
+            }
+        else:  # the address the server reached us from
+            ip = self._channel.local_ip
+            endpoints = {"transport": "tcp", "ip": ip, **free_ports(ip, request.get("ports") or {})}
         connection = {
-            "ip": ip,
-            "transport": "tcp",
+            **endpoints,
             "signature_scheme": self._signature_scheme,
             "kernel_name": request.get("kernel_name", ""),
-            **free_ports(ip, request.get("ports") or {}),
         }
         connection_file = self._private_dir / "kernel.json"
-        write_private_json(connection_file, {**connection, "key": self._kernel_key})
+        write_private_json(
+            connection_file, {**connection, "key": self._kernel_key, **self._curve_keys}
+        )
         argv = [arg.replace("{connection_file}", str(connection_file)) for arg in request["argv"]]
         env = {**os.environ, **request.get("env", {})}
         for name in request.get("unset", []):

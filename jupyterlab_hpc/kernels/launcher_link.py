@@ -12,7 +12,10 @@ import contextlib
 import functools
 import itertools
 import logging
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from jupyterlab_hpc.kernels.channel import (
@@ -22,10 +25,15 @@ from jupyterlab_hpc.kernels.channel import (
     Message,
     accept_channel,
 )
-from jupyterlab_hpc.kernels.relay import KERNEL_PORTS, StreamRelay
+from jupyterlab_hpc.kernels.relay import IPC_NAME, IPC_PORTS, StreamRelay, ipc_path
 
 # Heartbeats one side may miss before the other counts the connection as lost.
 MISSED_HEARTBEATS = 3
+# Unauthenticated connections to the launcher port handled at once; more are closed at once.
+MAX_HANDSHAKES = 16
+# Relayed connections per kernel: each client of the kernel (a Lab tab, the manager's own)
+# opens about five; far more means something loops.
+MAX_STREAMS = 128
 
 
 class LaunchFailed(RuntimeError):
@@ -62,9 +70,10 @@ class LauncherLink:
         self.connected_at: float | None = None
         # Reverse mode: local ports standing in for the kernel's, streams over the channel.
         self._relay = StreamRelay(lambda: self._channel)
-        self._relay_servers: list[asyncio.Server] = []
-        self._relay_ports: dict[str, int] = {}
+        self._relay_dir: Path | None = None
+        self._relay_servers: dict[str, asyncio.Server] = {}
         self._streams = itertools.count(1)
+        self._handshakes = 0
 
     async def listen(self, ip: str) -> None:
         self._server = await asyncio.start_server(self._accept, host=ip, port=0)
@@ -104,17 +113,24 @@ class LauncherLink:
         finally:
             self._start_reply = None
 
-    async def relay_ports(self) -> dict[str, int]:
-        """Reverse mode: ports on this host's loopback that lead to the kernel's (kept across
-        restarts in place, so the manager's sockets simply reconnect)."""
-        for name in KERNEL_PORTS:
-            if name not in self._relay_ports:
-                server = await asyncio.start_server(
-                    functools.partial(self._accept_local, name), host="127.0.0.1", port=0
-                )
-                self._relay_servers.append(server)
-                self._relay_ports[name] = server.sockets[0].getsockname()[1]
-        return dict(self._relay_ports)
+    async def relay_endpoints(self) -> dict[str, Any]:
+        """Reverse mode: Unix sockets in a private directory of this host that lead to the
+        kernel's, as connection info (ZMQ's ipc transport). The same paths across restarts in
+        place, so the manager's sockets simply reconnect; one that is gone (KernelManager
+        removes ipc files when a kernel process ends) is made again."""
+        if self._relay_dir is None:
+            self._relay_dir = Path(tempfile.mkdtemp(prefix="jupyterlab-hpc-relay-"))  # 0700
+        prefix = str(self._relay_dir / IPC_NAME)
+        for name, number in IPC_PORTS.items():
+            path = ipc_path(prefix, number)
+            if name in self._relay_servers and Path(path).exists():
+                continue
+            if name in self._relay_servers:
+                self._relay_servers.pop(name).close()
+            self._relay_servers[name] = await asyncio.start_unix_server(
+                functools.partial(self._accept_local, name), path=path
+            )
+        return {"transport": "ipc", "ip": prefix, **IPC_PORTS}
 
     async def send(self, message: Message) -> None:
         if self._channel is None:
@@ -127,19 +143,29 @@ class LauncherLink:
             self._heartbeats.cancel()
         if self._server is not None:
             self._server.close()
-        for server in self._relay_servers:
+        for server in self._relay_servers.values():
             server.close()
         self._relay.close_all()
+        if self._relay_dir is not None:
+            shutil.rmtree(self._relay_dir, ignore_errors=True)
         if self._channel is not None:
             self._channel.close()
             self._channel = None
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Anyone on the network can connect here; only the launcher gets past the handshake.
+        # Bound what strangers can hold open, so they cannot exhaust the server's files.
+        if self._handshakes >= MAX_HANDSHAKES:
+            writer.close()
+            return
+        self._handshakes += 1
         try:
             channel = await accept_channel(reader, writer, self._token)
         except ChannelRefused as error:
             self._log.warning("Refused a connection to a kernel's launcher port: %s", error)
             return
+        finally:
+            self._handshakes -= 1
         if self._channel is not None:
             self._channel.close()  # the launcher dialled again: the old connection is dead
         self._channel = channel
@@ -171,7 +197,15 @@ class LauncherLink:
     async def _accept_local(
         self, port_name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        """A connection to one of the relay ports: a new stream to that kernel port."""
+        """A connection to one of the relay sockets: a new stream to that kernel channel."""
+        if self._relay.stream_count >= MAX_STREAMS:
+            self._log.warning(
+                "Kernel on %s: refused a relay connection, %d streams are open already",
+                self.node,
+                MAX_STREAMS,
+            )
+            writer.close()
+            return
         stream = next(self._streams)
         try:
             await self.send({"type": "open", "stream": stream, "port": port_name})

@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+import zmq
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 from jupyter_client.session import Session
@@ -49,6 +50,7 @@ from traitlets import CaselessStrEnum, Dict, Float, Instance, Int, List, Unicode
 from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.batch_script import KernelJob
 from jupyterlab_hpc.kernels.channel import ChannelClosed
+from jupyterlab_hpc.kernels.handoff import CURVE_KEYS
 from jupyterlab_hpc.kernels.launcher_link import LauncherLink
 from jupyterlab_hpc.kernels.listen_address import address_towards_controller
 from jupyterlab_hpc.kernels.resources import JobResources
@@ -161,14 +163,30 @@ class SlurmProvisioner(KernelProvisionerBase):
     withheld_environment = List(
         Unicode(),
         default_value=[
-            "JUPYTERHUB_API_TOKEN",
-            "JPY_API_TOKEN",
-            "*_TOKEN",
+            "*TOKEN*",
             "*SECRET*",
-            "*PASSWORD*",
+            "*PASS*",
+            "*_KEY",
+            "*_KEY_*",
+            "*_PAT",
+            "*CREDENTIAL*",
         ],
-        help="""Environment variables (glob patterns) kept out of the job: sbatch would copy
-        them into the job's environment, which Slurm stores.""",
+        help="""Environment variables (glob patterns, matched case-insensitively) kept out of
+        the job: sbatch would copy them into the job's environment, which Slurm stores in its
+        accounting database and shows to admins. The defaults cover API tokens, passwords,
+        keys (OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY), personal access tokens (GITHUB_PAT)
+        and JupyterHub's own tokens.""",
+    ).tag(config=True)
+
+    transport_encryption = CaselessStrEnum(
+        ["required", "auto"],
+        default_value="required",
+        help="""CurveZMQ encryption of the kernel's ZMQ traffic, which crosses the cluster
+        network (and, in reverse mode, the launcher's connection). "required": a kernel whose
+        kernelspec does not list "curve" in metadata.supported_encryption is refused before
+        anything is submitted. "auto": such kernels run unencrypted, and anyone who can reach
+        the compute node's ports can read their code and output; only for networks every user
+        of which is trusted.""",
     ).tag(config=True)
 
     # -- state that a REST or events layer can read (and observe: these are traits) --------
@@ -200,6 +218,8 @@ class SlurmProvisioner(KernelProvisionerBase):
         self._node_ports: dict[str, int] = {}  # the kernel's, on the node
         self._status_refresh: asyncio.Future[JobStatus | None] | None = None
         self._submitted_resources: JobResources | None = None  # those of the current job
+        # The kernel's CurveZMQ key pair (Z85 text); kept across restarts, as the HMAC key is.
+        self._curve_keys: dict[str, str] = {}
 
     @property
     def runner(self) -> CommandRunner:
@@ -317,12 +337,8 @@ class SlurmProvisioner(KernelProvisionerBase):
         except InvalidRequest:
             await self._end_job()  # a restart that cannot happen leaves no idle job behind
             raise
-        encryption = kwargs.pop("transport_encryption", None) or getattr(
-            self.parent, "transport_encryption", "disabled"
-        )
-        if encryption == "required":
-            msg = "SlurmProvisioner does not support CurveZMQ transport encryption yet"
-            raise RuntimeError(msg)
+        kwargs.pop("transport_encryption", None)  # ours is stricter than the manager's default
+        self._curve_keys = self._curve_keys or self._new_curve_keys()
         cmd = self._kernel_command(kwargs.pop("extra_arguments", None) or [])
         return await super().pre_launch(cmd=cmd, **kwargs)
 
@@ -352,10 +368,11 @@ class SlurmProvisioner(KernelProvisionerBase):
             await asyncio.shield(self._end_job())  # no job idles without its kernel
             raise
         self._node_ports = {k: v for k, v in reply["connection"].items() if k.endswith("_port")}
-        # bytes, as KernelManager holds it: it compares the two when it takes this over
-        connection = {**reply["connection"], "key": self._session.key}
+        # The key as bytes and the Curve keys as text, as KernelManager holds them: it
+        # compares the two when it takes this over.
+        connection = {**reply["connection"], "key": self._session.key, **self._curve_keys}
         if request["reverse"]:
-            connection.update(ip="127.0.0.1", **await self._link.relay_ports())
+            connection.update(await self._link.relay_endpoints())
         self.connection_info = cast(KernelConnectionInfo, connection)
         self._kernel_launched = True
         self.startup_timeline = {**timeline, "kernel_started": time.time()}
@@ -572,6 +589,7 @@ class SlurmProvisioner(KernelProvisionerBase):
             "token": token.hex(),
             "key": self._session.key.decode(),
             "signature_scheme": self._session.signature_scheme,
+            **self._curve_keys,
         }
         if self.command_prefix:
             # Through the prefix, as the job's user, on the nodes' filesystem (handoff.py).
@@ -582,12 +600,36 @@ class SlurmProvisioner(KernelProvisionerBase):
         self._handoff_file = path
         return Path(path)
 
+    def _new_curve_keys(self) -> dict[str, str]:
+        """A key pair for a kernel that can encrypt; none for one that cannot, if allowed."""
+        metadata = getattr(self.kernel_spec, "metadata", None) or {}
+        supported = metadata.get("supported_encryption") or []
+        if "curve" in ([supported] if isinstance(supported, str) else supported):
+            public, secret = zmq.curve_keypair()
+            return dict(zip(CURVE_KEYS, (public.decode(), secret.decode()), strict=True))
+        if self.transport_encryption == "required":
+            name = getattr(self.parent, "kernel_name", "") or "this kernel"
+            msg = (
+                f"Kernel {name!r} cannot encrypt its traffic (its kernelspec does not list "
+                '"curve" in metadata.supported_encryption), and remote kernels must: their '
+                "traffic crosses the cluster network. Use a kernel that can (ipykernel 7), or "
+                'ask the site to set c.SlurmProvisioner.transport_encryption = "auto".'
+            )
+            raise InvalidRequest(msg)
+        self.log.warning(
+            "Kernel %s cannot encrypt its traffic: it runs unencrypted", self.kernel_id
+        )
+        return {}
+
     def _withheld(self) -> list[str]:
         return [
             name
             for name in os.environ
             if not name.startswith("SLURM_")
-            and any(fnmatch.fnmatchcase(name, pattern) for pattern in self.withheld_environment)
+            and any(
+                fnmatch.fnmatchcase(name.upper(), pattern.upper())
+                for pattern in self.withheld_environment
+            )
         ]
 
     async def _listen_ip(self) -> str:

@@ -1,12 +1,14 @@
-"""Reverse mode: the kernel's TCP connections, carried inside the launcher's own connection.
+"""Reverse mode: the kernel's ZMQ connections, carried inside the launcher's own connection.
 
-Where compute nodes accept no inbound connections, the kernel listens on the node's loopback
-only, and the server listens on its own loopback instead, one port per kernel channel
-(shell, iopub, stdin, control, hb). Each connection made to one of those becomes a numbered
-stream: an "open" message names the kernel port it is for, the launcher connects to that port
-on the node, and both ends forward bytes as data frames until either side closes. ZMQ sees
-plain TCP connections, and reconnects by itself when one drops (a kernel restart in place, a
-launcher that dialled again).
+Where compute nodes accept no inbound connections, the kernel listens on Unix sockets in the
+launcher's private directory on the node, and the server listens on Unix sockets in a private
+directory of its own, one per kernel channel (shell, iopub, stdin, control, hb): both 0700, so
+no other user of either host can connect (ZMQ's ``ipc`` transport, paths ``<prefix>-<n>``).
+Each connection made to one of the server's becomes a numbered stream: an "open" message
+names the kernel channel it is for, the launcher connects to that socket on the node, and both
+ends forward bytes as data frames until either side closes. The bytes are CurveZMQ's, so
+encrypted end to end between the server's ZMQ sockets and the kernel's. ZMQ reconnects by
+itself when a connection drops (a kernel restart in place, a launcher that dialled again).
 
 Standard library only: the launcher imports this on every kernel start.
 """
@@ -21,6 +23,14 @@ from jupyterlab_hpc.kernels.channel import Channel, ChannelClosed
 
 READ_SIZE = 64 * 1024
 KERNEL_PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+# With the ipc transport a "port" only numbers the socket files: fixed ones, kept on restarts.
+IPC_NAME = "kernel"
+IPC_PORTS = {name: number for number, name in enumerate(KERNEL_PORTS, start=1)}
+
+
+def ipc_path(prefix: str, port: int) -> str:
+    """The socket file of an ipc endpoint, as ZMQ and jupyter_client name it."""
+    return f"{prefix}-{port}"
 
 
 class StreamRelay:
@@ -30,6 +40,10 @@ class StreamRelay:
         self._current_channel = current_channel
         self._writers: dict[int, asyncio.StreamWriter] = {}
         self._forwarders: set[asyncio.Task[None]] = set()
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._writers)
 
     def attach(
         self, stream: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -168,19 +168,21 @@ async def test_in_reverse_mode_kernel_traffic_rides_the_launchers_connection(
     assert provisioner.node is not None
     assert blocked(cluster["nodes"][provisioner.node], 22)  # the firewall is really there
 
-    # Inbound connections to the node are dropped and the kernel listens on its loopback:
-    # every message below travelled inside the launcher's outgoing connection.
+    # Inbound connections to the node are dropped and the kernel listens on Unix sockets in
+    # the launcher's private directory: every message below travelled inside the launcher's
+    # outgoing connection, and from there through the server's own private sockets.
     result = await run_code(
         client,
-        "import json, socket\n"
+        "import json, os\n"
         "from ipykernel.connect import get_connection_file\n"
         "info = json.load(open(get_connection_file()))\n"
-        "print(socket.gethostname(), info['ip'], info['shell_port'])",
+        "mode = os.stat(os.path.dirname(info['ip'])).st_mode & 0o777\n"
+        "print(info['transport'], oct(mode), 'curve_secretkey' in info)",
     )
-    hostname, kernel_ip, shell_port = result["stdout"].split()
-    assert kernel_ip == "127.0.0.1"
-    assert manager.ip == "127.0.0.1"  # the server's end of the relay
-    assert blocked(cluster["nodes"][hostname], int(shell_port))
+    assert result["stdout"].split() == ["ipc", "0o700", "True"]
+    assert manager.transport == "ipc"  # the server's end of the relay
+    relay_dir = Path(manager.ip).parent
+    assert relay_dir.stat().st_mode & 0o777 == 0o700
 
     big = await run_code(client, "print('x' * 3_000_000)")
     assert len(big["stdout"]) == 3_000_001
