@@ -232,6 +232,11 @@ class SlurmProvisioner(KernelProvisionerBase):
         return self.job_status.node if self.job_status else None
 
     @property
+    def launcher_address(self) -> tuple[str, int] | None:
+        """Where the server listens for this kernel's launcher (reachable from the nodes)."""
+        return self._link.address if self._link else None
+
+    @property
     def walltime_warning_at(self) -> float | None:
         """When (epoch seconds) the launcher warned that the time limit is near."""
         return self._link.walltime_warning_at if self._link else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import re
 import shlex
 import subprocess
 import sys
@@ -231,3 +232,36 @@ def slurm_kernels_fixture(
     ).stdout.split()
     for job_id in jobs:
         (HANDOFF_DIR / f"kernel-{job_id}.log").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def inbound_blocked(cluster: dict[str, Any]) -> Iterator[None]:
+    """Compute nodes that accept no inbound connection but slurmd's, as at many sites."""
+    table = "jupyterlab_hpc_test"
+    # slurmctld must still reach slurmd, or the nodes go "not responding".
+    config = subprocess.run(
+        [*CLUSTER_PREFIX, "scontrol", "show", "config"], capture_output=True, text=True, check=True
+    ).stdout
+    slurmd_port = re.search(r"^SlurmdPort\s*=\s*(\d+)", config, re.MULTILINE)
+    assert slurmd_port is not None
+    rules = [
+        ["add", "table", "inet", table],
+        ["add", "chain", "inet", table, "input",
+         "{ type filter hook input priority 0 ; policy accept ; }"],
+        ["add", "rule", "inet", table, "input", "iifname", "lo", "accept"],
+        ["add", "rule", "inet", table, "input", "tcp", "dport", "!=", slurmd_port[1],
+         "ct", "state", "new", "drop"],
+    ]  # fmt: skip
+    namespaces = [node_namespace(cluster, node) for node in cluster["nodes"]]
+    try:
+        for namespace in namespaces:
+            for rule in rules:
+                subprocess.run(["ip", "netns", "exec", namespace, "nft", *rule], check=True)
+        yield
+    finally:
+        for namespace in namespaces:
+            subprocess.run(
+                ["ip", "netns", "exec", namespace, "nft", "delete", "table", "inet", table],
+                capture_output=True,
+                check=False,
+            )

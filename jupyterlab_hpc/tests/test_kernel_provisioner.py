@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -13,7 +12,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,8 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     SlurmKernels,
     active_in_queue,
     eventually,
+    inbound_blocked,  # noqa: F401 - the fixture inbound_blocked
     kernel_is_dead,
-    node_namespace,
     provisioner_and_job,
     provisioner_of,
     reply_to,
@@ -117,38 +115,6 @@ async def test_the_sites_then_the_users_prologue_run_before_the_kernel(
         prologue_file.unlink()
 
     assert result["stdout"] == "site user\n"
-
-
-@pytest.fixture
-def inbound_blocked(cluster: dict[str, Any]) -> Iterator[None]:
-    """Compute nodes that accept no inbound connection but slurmd's, as at many sites."""
-    table = "jupyterlab_hpc_test"
-    # slurmctld must still reach slurmd, or the nodes go "not responding".
-    slurmd_port = re.search(
-        r"^SlurmdPort\s*=\s*(\d+)", _slurm_output(["scontrol", "show", "config"]), re.MULTILINE
-    )
-    assert slurmd_port is not None
-    rules = [
-        ["add", "table", "inet", table],
-        ["add", "chain", "inet", table, "input",
-         "{ type filter hook input priority 0 ; policy accept ; }"],
-        ["add", "rule", "inet", table, "input", "iifname", "lo", "accept"],
-        ["add", "rule", "inet", table, "input", "tcp", "dport", "!=", slurmd_port[1],
-         "ct", "state", "new", "drop"],
-    ]  # fmt: skip
-    namespaces = [node_namespace(cluster, node) for node in cluster["nodes"]]
-    try:
-        for namespace in namespaces:
-            for rule in rules:
-                subprocess.run(["ip", "netns", "exec", namespace, "nft", *rule], check=True)
-        yield
-    finally:
-        for namespace in namespaces:
-            subprocess.run(
-                ["ip", "netns", "exec", namespace, "nft", "delete", "table", "inet", table],
-                capture_output=True,
-                check=False,
-            )
 
 
 def blocked(address: str, port: int) -> bool:
