@@ -244,12 +244,29 @@ async def test_a_provisioner_restored_from_its_info_polls_interrupts_and_ends_th
     await eventually(lambda: not active_in_queue(job_id), timeout=10)
 
 
-async def test_the_kernels_key_is_visible_to_no_other_user(
-    slurm_kernels: SlurmKernels,
+_SECRET_SHAPED_ENVIRONMENT = {
+    "OPENAI_API_KEY": "sk-test-openai",
+    "GITHUB_PAT": "ghp-test-pat",
+    "DB_PASS": "test-db-pass",
+    "AWS_SECRET_ACCESS_KEY": "test-aws-secret",
+    "JUPYTERHUB_API_TOKEN": "test-hub-token",
+    "my_service_token": "test-lowercase-token",
+}
+
+
+async def test_the_kernels_keys_and_the_servers_secrets_are_visible_to_no_other_user(
+    slurm_kernels: SlurmKernels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    manager, _ = await slurm_kernels.start()
+    for name, value in _SECRET_SHAPED_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HPC_TEST_PLAIN_SETTING", "reaches-the-job")
+    manager, client = await slurm_kernels.start()
     provisioner, job_id = provisioner_and_job(manager)
-    key = manager.session.key.decode()
+    secrets = [
+        manager.session.key.decode(),
+        (manager.curve_secretkey or b"").decode(),
+        *_SECRET_SHAPED_ENVIRONMENT.values(),
+    ]
 
     seen_by_bob = [
         _output([*BOB, "scontrol", "show", "job", "-d", job_id]),
@@ -268,8 +285,13 @@ async def test_the_kernels_key_is_visible_to_no_other_user(
 
     assert job_id in seen_by_bob[0]
     assert "jupyterlab_hpc.kernels.launcher" in stored[0]
+    assert "HPC_TEST_PLAIN_SETTING=reaches-the-job" in stored[2]  # the job's environment
     for output in seen_by_bob + stored:
-        assert key not in output
+        for secret in secrets:
+            assert secret not in output
+    kernel_environment = await run_code(client, "import os; print(sorted(os.environ))")
+    for name in _SECRET_SHAPED_ENVIRONMENT:
+        assert repr(name) not in kernel_environment["stdout"]
     # The secrets file was read once and removed.
     assert not (HANDOFF_DIR / f"{provisioner.kernel_id}.json").exists()
 
