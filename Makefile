@@ -83,8 +83,18 @@ lint: install
 build: install
 	$(JLPM) build
 
+# JupyterHub's proxy (npm), for test_hub_stop.py; project-local, ignored by git.
+CHP_VERSION := 5.3.0
+CHP_DIR := .hub-proxy
+$(CHP_DIR)/node_modules/.bin/configurable-http-proxy:
+	npm install --prefix $(CHP_DIR) --no-save --no-audit --no-fund --loglevel=error \
+	  configurable-http-proxy@$(CHP_VERSION)
+
+.PHONY: hub-proxy
+hub-proxy: $(CHP_DIR)/node_modules/.bin/configurable-http-proxy
+
 .PHONY: pytest
-pytest: install cluster
+pytest: install cluster hub-proxy
 	HPC_REQUIRE_CLUSTER=1 $(PY) -m pytest
 
 .PHONY: jest
