@@ -8,6 +8,7 @@ loses the connection dials again, and the newest authenticated connection wins.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import itertools
@@ -29,7 +30,9 @@ from jupyterlab_hpc.kernels.relay import IPC_NAME, IPC_PORTS, StreamRelay, ipc_p
 
 # Heartbeats one side may miss before the other counts the connection as lost.
 MISSED_HEARTBEATS = 3
-# Unauthenticated connections to the launcher port handled at once; more are closed at once.
+# Unauthenticated connections to the launcher port held at once; a new one beyond this closes
+# the oldest. Not the newest: a stranger who keeps the slots full cannot lock the launcher
+# out, since its own handshake takes milliseconds.
 MAX_HANDSHAKES = 16
 # Relayed connections per kernel: each client of the kernel (a Lab tab, the manager's own)
 # opens about five; far more means something loops.
@@ -73,7 +76,7 @@ class LauncherLink:
         self._relay_dir: Path | None = None
         self._relay_servers: dict[str, asyncio.Server] = {}
         self._streams = itertools.count(1)
-        self._handshakes = 0
+        self._handshakes: collections.deque[asyncio.StreamWriter] = collections.deque()
 
     async def listen(self, ip: str) -> None:
         self._server = await asyncio.start_server(self._accept, host=ip, port=0)
@@ -155,17 +158,17 @@ class LauncherLink:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # Anyone on the network can connect here; only the launcher gets past the handshake.
         # Bound what strangers can hold open, so they cannot exhaust the server's files.
-        if self._handshakes >= MAX_HANDSHAKES:
-            writer.close()
-            return
-        self._handshakes += 1
+        if len(self._handshakes) >= MAX_HANDSHAKES:
+            self._handshakes.popleft().close()
+        self._handshakes.append(writer)
         try:
             channel = await accept_channel(reader, writer, self._token)
         except ChannelRefused as error:
             self._log.warning("Refused a connection to a kernel's launcher port: %s", error)
             return
         finally:
-            self._handshakes -= 1
+            with contextlib.suppress(ValueError):  # evicted already
+                self._handshakes.remove(writer)
         if self._channel is not None:
             self._channel.close()  # the launcher dialled again: the old connection is dead
         self._channel = channel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import stat
 from pathlib import Path
@@ -22,6 +23,7 @@ from jupyterlab_hpc.kernels.channel import (
 )
 from jupyterlab_hpc.kernels.kernelspec import main as kernelspec_main
 from jupyterlab_hpc.kernels.launcher import free_ports
+from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, LauncherLink
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.kernels.slurm_job import parse_status
@@ -88,6 +90,24 @@ async def test_a_tampered_frame_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
 
     with pytest.raises(ChannelRefused, match="authentication"):
         await server.receive()
+
+
+async def test_strangers_holding_the_launcher_port_cannot_lock_the_launcher_out() -> None:
+    link = LauncherLink(TOKEN, heartbeat_interval=60, log=logging.getLogger("test"))
+    await link.listen("127.0.0.1")
+    strangers = [await asyncio.open_connection(*link.address) for _ in range(MAX_HANDSHAKES + 5)]
+
+    launcher = await open_channel(*link.address, TOKEN)
+    await launcher.send({"type": "hello", "hostname": "n1"})
+    await asyncio.wait_for(link.wait_connected(), 5)
+
+    # The oldest strangers were let go to make room; the server holds at most the cap.
+    ends = await asyncio.gather(*(reader.read(1) for reader, _ in strangers[:6]))
+    assert ends == [b""] * 6
+    for _, writer in strangers:
+        writer.close()
+    launcher.close()
+    await link.close()
 
 
 async def test_a_closed_connection_is_reported_as_closed() -> None:
@@ -230,7 +250,7 @@ def test_a_restart_keeps_the_kernels_ports_when_they_are_free() -> None:
 def test_job_status_is_read_from_squeue_and_sacct_lines(
     line: str, state: str, reason: str | None, node: str | None, *, pending: bool
 ) -> None:
-    status = parse_status("166", line + "\n")
+    status = parse_status("166", line + "\n", "\x1f")
 
     assert status is not None
     assert (status.state, status.reason, status.node, status.pending) == (
@@ -240,7 +260,7 @@ def test_job_status_is_read_from_squeue_and_sacct_lines(
 
 
 def test_an_ended_job_explains_the_kernels_death_in_words() -> None:
-    status = parse_status("166", "TIMEOUT\x1fTimeLimit\x1fn1\x1fN/A\x1fN/A")
+    status = parse_status("166", "TIMEOUT\x1fTimeLimit\x1fn1\x1fN/A\x1fN/A\n", "\x1f")
 
     assert status is not None
     assert status.ended_reason() == (
@@ -264,6 +284,7 @@ def test_the_kernelspec_cli_writes_a_kernelspec_for_the_provisioner(tmp_path: Pa
         "config": {"resources": {"partition": "compute", "time": "1:00:00", "cpus": 4}},
     }
     assert "{connection_file}" in spec["argv"]
+    assert spec["metadata"]["supported_encryption"] == ["curve"]  # ipykernel's, kept
     assert any(path.name.startswith("logo") for path in kernel_dir.iterdir())
 
 

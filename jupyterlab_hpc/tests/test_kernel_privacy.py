@@ -27,7 +27,7 @@ import pytest
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
-from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, MAX_STREAMS
+from jupyterlab_hpc.kernels.launcher_link import MAX_STREAMS
 from jupyterlab_hpc.kernels.relay import IPC_PORTS, ipc_path
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 from jupyterlab_hpc.tests.conftest import as_user
@@ -278,7 +278,7 @@ async def test_a_kernel_that_cannot_encrypt_is_refused_before_anything_is_submit
 
 
 @pytest.mark.usefixtures("inbound_blocked")
-async def test_relay_and_launcher_port_bound_what_they_hold_open(
+async def test_the_relay_bounds_the_streams_it_holds_open(
     slurm_kernels: SlurmKernels,
 ) -> None:
     manager, client = await slurm_kernels.start({"kernel_connection": "reverse"})
@@ -296,23 +296,7 @@ async def test_relay_and_launcher_port_bound_what_they_hold_open(
     for _, writer in connections:
         writer.close()
 
-    # Strangers on the network hold the launcher's port with handshakes they never finish.
-    launcher_address = provisioner_of(manager).launcher_address
-    assert launcher_address is not None
-    host, port = launcher_address
-    strangers = [await asyncio.open_connection(host, port) for _ in range(MAX_HANDSHAKES + 10)]
-    closed = await asyncio.gather(*(_closed_within(reader, 1.0) for reader, _ in strangers))
-    assert sum(closed) >= 10
-    for _, writer in strangers:
-        writer.close()
-
     assert (await run_code(client, "print(6 * 7)"))["stdout"] == "42\n"
-
-
-async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bool:
-    with contextlib.suppress(asyncio.TimeoutError):
-        return await asyncio.wait_for(reader.read(1), seconds) == b""
-    return False
 
 
 def command_lines() -> bytes:
