@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import os
+import pwd
+import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +20,7 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmConflict,
     SlurmNotFound,
     SlurmPermissionDenied,
+    SlurmTimeout,
 )
 from jupyterlab_hpc.slurm.job_detail import JobDetail
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, Job
@@ -22,6 +29,23 @@ from jupyterlab_hpc.slurm.models import FINISHED_STATES, Job
 MAX_CACHED_VIEWS = 64
 # Maximum bytes of job output one request returns.
 MAX_OUTPUT_CHUNK = 1024 * 1024
+# Seconds reading one chunk of job output may take (a hung network file system) before the
+# request gives up with a 504.
+OUTPUT_READ_TIMEOUT = 10.0
+# Output files are read in threads of their own: reads stuck in a hung file system then hold
+# up only further output reads (which time out), not the threads the rest of the server uses.
+_OUTPUT_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hpc-job-output")
+# Never wait on open: a FIFO opens at once instead of waiting for a writer (which froze the
+# server), a device does not become the server's terminal, a symlink as the last component
+# is refused rather than followed.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @dataclass(frozen=True)
@@ -131,15 +155,14 @@ class JobsService:
             msg = f"Job {job_id} writes no {stream} file"
             raise SlurmNotFound(msg)
         path = Path(job.work_dir or "/", path_text)
+        read = asyncio.get_running_loop().run_in_executor(
+            _OUTPUT_READERS, read_output_file, path, job.user, offset, min(limit, MAX_OUTPUT_CHUNK)
+        )
         try:
-            with path.open("rb") as handle:
-                size = handle.seek(0, 2)
-                handle.seek(min(offset, size))
-                data = handle.read(min(limit, MAX_OUTPUT_CHUNK))
-        except FileNotFoundError as error:
-            msg = f"{path} does not exist (yet)"
-            raise SlurmNotFound(msg) from error
-        start = min(offset, size)
+            start, data, size = await asyncio.wait_for(read, OUTPUT_READ_TIMEOUT)
+        except TimeoutError as error:
+            msg = f"Reading {path} took longer than {OUTPUT_READ_TIMEOUT:g} s"
+            raise SlurmTimeout(msg) from error
         return OutputChunk(data.decode(errors="replace"), start, start + len(data), size, str(path))
 
     def _inside_root(self, relative_path: str) -> Path:
@@ -155,3 +178,64 @@ class JobsService:
             msg = f"Path {relative_path!r} is outside the server's root folder"
             raise InvalidRequest(msg)
         return candidate
+
+
+def read_output_file(path: Path, user: str, offset: int, limit: int) -> tuple[int, bytes, int]:
+    """Up to ``limit`` bytes from ``offset`` of a job's output file, with where they start and
+    the file's size; blocking, so run in a thread.
+
+    The rule: only a regular file owned by the job's ``user``, with its owner's read
+    permission, reached by a path whose last component is not a symbolic link. That is what
+    the user could read anyway, whoever the server runs as (the user, as in production, or
+    root, as in the tests): a symlink or a link through a folder to someone else's file (say
+    /etc/shadow) is refused, and a FIFO or device is never read. Checked on the opened
+    descriptor, so the path cannot be swapped between the check and the read.
+    """
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError) as error:
+        msg = f"{path} does not exist (yet)"
+        raise SlurmNotFound(msg) from error
+    except PermissionError as error:
+        msg = f"{path} cannot be read: permission denied"
+        raise SlurmPermissionDenied(msg) from error
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            msg = f"{path} is a symbolic link: job output is read only from regular files"
+            raise SlurmPermissionDenied(msg) from error
+        msg = f"{path} cannot be opened: {error.strerror}"
+        raise InvalidRequest(msg) from error
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next(
+                (kind for is_a, kind in _NOT_REGULAR if is_a(info.st_mode)), "a special file"
+            )
+            msg = f"{path} is {kind}: job output is read only from regular files"
+            raise InvalidRequest(msg)
+        if info.st_uid != _uid_of(user):
+            msg = f"{path} belongs to {_name_of(info.st_uid)}, not to {user}: not served"
+            raise SlurmPermissionDenied(msg)
+        if not info.st_mode & stat.S_IRUSR:
+            msg = f"{path} cannot be read: its owner {user} has no read permission"
+            raise SlurmPermissionDenied(msg)
+        start = min(offset, info.st_size)
+        # One read: should it come back short, the client asks again from next_offset.
+        return start, os.pread(descriptor, limit, start), info.st_size
+    finally:
+        os.close(descriptor)
+
+
+def _uid_of(user: str) -> int:
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError as error:
+        msg = f"User {user} is unknown on this host: who owns the output cannot be checked"
+        raise SlurmPermissionDenied(msg) from error
+
+
+def _name_of(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
