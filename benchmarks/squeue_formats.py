@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
+from jupyterlab_hpc.slurm.fields import query_separator
 from jupyterlab_hpc.slurm.runner import command_environment
 from jupyterlab_hpc.slurm.squeue import parse_jobs, squeue_argv
 
@@ -48,10 +49,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--prefix", nargs=argparse.REMAINDER, default=[])
     args = parser.parse_args()
+    separator = query_separator()
     forms = {
         "--Format text": (
-            [*args.prefix, *squeue_argv()],
-            lambda output: len(parse_jobs(output.splitlines())),
+            [*args.prefix, *squeue_argv(separator)],
+            lambda output: len(parse_jobs(output.split("\n"), separator)),
         ),
         "--json": (
             [*args.prefix, "squeue", "--json"],

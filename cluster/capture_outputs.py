@@ -29,7 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jupyterlab_hpc.slurm.cluster_info import scontrol_config_argv
-from jupyterlab_hpc.slurm.job_detail import sacct_job_argv, scontrol_job_argv
+from jupyterlab_hpc.slurm.fields import SEPARATOR
+from jupyterlab_hpc.slurm.job_detail import parse_squeue_jobs, sacct_job_argv, squeue_job_argv
 from jupyterlab_hpc.slurm.partitions import scontrol_partitions_argv, sinfo_nodes_argv
 from jupyterlab_hpc.slurm.quotas import (
     assoc_mgr_argv,
@@ -45,6 +46,9 @@ CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" /
 CLUSTER_DIR = Path(os.environ.get("HPC_CLUSTER_DIR", "/var/tmp/jupyterlab-hpc-cluster"))
 # What runs a command with the cluster's own Slurm: nothing for the host's, a chroot otherwise.
 PREFIX = json.loads((CLUSTER_DIR / "cluster.json").read_text()).get("command_prefix", [])
+# The separator of the captured squeue and sacct outputs. The backend makes a fresh one for
+# every query (fields.query_separator); the tests read the captures with this one.
+CAPTURE_SEPARATOR = SEPARATOR
 
 # (description, sbatch arguments): one job of each shape the parsers must understand.
 JOB_SHAPES = (
@@ -185,7 +189,8 @@ def add_cluster_shapes() -> None:
 
 
 def capture_job_details(target: Path, work_dir: Path, submitted: list[str]) -> None:
-    """scontrol and sacct for jobs in each state; their ids go to ``submitted``."""
+    """squeue, sacct and scontrol (the generic parser's tests read it) for jobs in each state;
+    their ids go to ``submitted``."""
     script = work_dir / "detail.sh"
     script.write_text(DETAIL_SCRIPT)
     script.chmod(0o755)
@@ -199,15 +204,22 @@ def capture_job_details(target: Path, work_dir: Path, submitted: list[str]) -> N
     finished = ("finished", "failed")
     wait_for(lambda: all(job_state(ids[s]) in {"COMPLETED", "FAILED"} for s in finished), 60)
 
+    def squeue(job_id: str) -> str:
+        return run([*ALICE, *squeue_job_argv(job_id, CAPTURE_SEPARATOR)])
+
     def estimated() -> bool:
-        return "StartTime=Unknown" not in run([*ALICE, *scontrol_job_argv(ids["resources"])])
+        (detail,) = parse_squeue_jobs(squeue(ids["resources"]), CAPTURE_SEPARATOR)
+        return detail.estimated_start is not None
 
     if not wait_for(estimated, 70):  # the backfill scheduler runs every 30 s
         print("no start estimate for the Resources job; captured without one")
     for shape, job_id in ids.items():
-        (target / f"scontrol_job_{shape}.txt").write_text(run([*ALICE, *scontrol_job_argv(job_id)]))
+        (target / f"squeue_job_{shape}.txt").write_text(squeue(job_id))
+        scontrol = run([*ALICE, "scontrol", "show", "job", job_id])
+        (target / f"scontrol_job_{shape}.txt").write_text(scontrol)
     for shape in (*finished, "running"):
-        (target / f"sacct_job_{shape}.txt").write_text(run([*ALICE, *sacct_job_argv(ids[shape])]))
+        sacct = run([*ALICE, *sacct_job_argv(ids[shape], CAPTURE_SEPARATOR)])
+        (target / f"sacct_job_{shape}.txt").write_text(sacct)
 
 
 def capture_cluster_views(target: Path) -> None:
@@ -263,7 +275,9 @@ def main() -> None:
                 for _, args in JOB_SHAPES
             ]
             time.sleep(2)  # let the scheduler start what can start
-            (target / "squeue_mine.txt").write_text(run([*ALICE, *squeue_argv(mine=True)]))
+            (target / "squeue_mine.txt").write_text(
+                run([*ALICE, *squeue_argv(CAPTURE_SEPARATOR, mine=True)])
+            )
             capture_cluster_views(target)
         finally:
             quietly(["scancel", *submitted])

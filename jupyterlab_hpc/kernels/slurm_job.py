@@ -8,13 +8,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from jupyterlab_hpc.slurm.errors import SlurmNotFound
-from jupyterlab_hpc.slurm.fields import text_or_none, utc_time
+from jupyterlab_hpc.slurm.fields import delimited_records, query_separator, text_or_none, utc_time
 from jupyterlab_hpc.slurm.reasons import reason_text
 from jupyterlab_hpc.slurm.runner import CommandRunner
 
-_SEPARATOR = "\x1f"  # no state, reason or node list contains it
-# State, reason, node, start (Slurm's estimate while pending), end (the time limit while running)
-_SQUEUE_FORMAT = _SEPARATOR.join(["%T", "%r", "%N", "%S", "%e"])
+# State, reason, node, start (Slurm's estimate while pending), end (the time limit while running):
+# first and last fields no user can put a line break into, as delimited_records needs.
+_SQUEUE_FIELDS = ("%T", "%r", "%N", "%S", "%e")
 _SACCT_FIELDS = "State,Reason,NodeList,Start,End"
 
 _ENDED_WORDS = {
@@ -82,39 +82,42 @@ async def cancel_job(runner: CommandRunner, job_id: str) -> None:
 
 async def job_status(runner: CommandRunner, job_id: str) -> JobStatus | None:
     """The job's status from slurmctld, or from accounting once slurmctld forgot it."""
+    separator = query_separator()
     try:
-        status = parse_status(job_id, await runner.run(squeue_argv(job_id)))
+        output = await runner.run(squeue_argv(job_id, separator))
+        status = parse_status(job_id, output, separator)
     except SlurmNotFound:
         status = None
     if status is None:
-        status = parse_status(job_id, await runner.run(sacct_argv(job_id)))
+        separator = query_separator()
+        output = await runner.run(sacct_argv(job_id, separator))
+        status = parse_status(job_id, output, separator)
     return status
 
 
-def squeue_argv(job_id: str) -> list[str]:
+def squeue_argv(job_id: str, separator: str) -> list[str]:
+    """The job's status, values separated by ``separator`` (fields.query_separator())."""
     return [
         "squeue",
         "--noheader",
         f"--jobs={job_id}",
         "--states=all",
-        f"--format={_SQUEUE_FORMAT}",
+        f"--format={separator.join(_SQUEUE_FIELDS)}",
     ]
 
 
-def sacct_argv(job_id: str) -> list[str]:
+def sacct_argv(job_id: str, separator: str) -> list[str]:
+    """The job's status once slurmctld forgot it, values separated by ``separator``."""
     return ["sacct", "--noheader", "--parsable2", "--allocations", f"--jobs={job_id}",
-            f"--format={_SACCT_FIELDS}", f"--delimiter={_SEPARATOR}"]  # fmt: skip
+            f"--format={_SACCT_FIELDS}", f"--delimiter={separator}"]  # fmt: skip
 
 
-def parse_status(job_id: str, output: str) -> JobStatus | None:
-    """The first line of ``squeue_argv`` or ``sacct_argv`` output; None when there is none.
+def parse_status(job_id: str, output: str, separator: str) -> JobStatus | None:
+    """The first record of ``squeue_argv`` or ``sacct_argv`` output; None when there is none.
 
     sacct words a state as "CANCELLED by 1001"; the first word is the state.
     """
-    for line in output.splitlines():
-        values = line.split(_SEPARATOR)
-        if len(values) != 5:
-            continue
+    for values in delimited_records(output, separator, len(_SQUEUE_FIELDS)):
         state_words, reason, node, start, end = values
         state = state_words.split(" ", 1)[0].strip()
         reason_code = text_or_none(reason)

@@ -13,12 +13,14 @@ from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
 from jupyterlab_hpc.slurm.cluster_info import parse_cluster_info, scontrol_config_argv
 from jupyterlab_hpc.slurm.errors import SlurmError, SlurmNotFound, SlurmUnavailable
+from jupyterlab_hpc.slurm.fields import query_separator
 from jupyterlab_hpc.slurm.job_detail import (
     JobDetail,
+    find_job,
     parse_sacct_jobs,
-    parse_scontrol_jobs,
+    parse_squeue_jobs,
     sacct_job_argv,
-    scontrol_job_argv,
+    squeue_job_argv,
 )
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, ClusterInfo, Job, UserAccess
 from jupyterlab_hpc.slurm.partitions import (
@@ -104,18 +106,16 @@ class SlurmCommands(LoggingConfigurable):
 
     async def list_jobs(self, *, mine: bool) -> list[Job]:
         parser = self._squeue_parsers[mine]
-        listing: dict[str, Job] = {}
-        await self.runner.read_lines(
-            squeue_argv(mine=mine), lambda lines: parser.parse(lines, listing)
-        )
+        separator = query_separator()
+        listing = parser.listing(separator)
+        await self.runner.read_lines(squeue_argv(separator, mine=mine), listing.parse)
         return parser.finish(listing)
 
     async def get_job(self, job_id: str) -> Job:
-        # scontrol rather than squeue: 22.05's squeue prints output paths unexpanded.
         return (await self._controller_job(job_id)).job
 
     async def get_job_detail(self, job_id: str) -> JobDetail:
-        """scontrol while slurmctld knows the job; sacct for what it forgot and for efficiency."""
+        """squeue while slurmctld knows the job; sacct for what it forgot and for efficiency."""
         try:
             detail = await self._controller_job(job_id)
         except SlurmNotFound:
@@ -163,12 +163,14 @@ class SlurmCommands(LoggingConfigurable):
         return parse_reservations(await self.runner.run(scontrol_reservations_argv()))
 
     async def _controller_job(self, job_id: str) -> JobDetail:
-        output = await self.runner.run(scontrol_job_argv(_queryable(job_id)))
-        return _the_job(parse_scontrol_jobs(output), job_id, "in Slurm's queue")
+        separator = query_separator()
+        output = await self.runner.run(squeue_job_argv(_queryable(job_id), separator))
+        return _the_job(parse_squeue_jobs(output, separator), job_id, "in Slurm's queue")
 
     async def _accounted_job(self, job_id: str) -> JobDetail:
-        output = await self.runner.run(sacct_job_argv(_queryable(job_id)))
-        return _the_job(parse_sacct_jobs(output), job_id, "known to Slurm")
+        separator = query_separator()
+        output = await self.runner.run(sacct_job_argv(_queryable(job_id), separator))
+        return _the_job(parse_sacct_jobs(output, separator), job_id, "known to Slurm")
 
 
 def _queryable(job_id: str) -> str:
@@ -177,8 +179,9 @@ def _queryable(job_id: str) -> str:
 
 
 def _the_job(details: list[JobDetail], job_id: str, where: str) -> JobDetail:
-    """The record of ``job_id`` among an array's tasks (or the first); SlurmNotFound if none."""
-    if not details:
+    """The record of ``job_id`` (job_detail.find_job); SlurmNotFound if none."""
+    detail = find_job(details, job_id)
+    if detail is None:
         msg = f"No job {job_id} {where}"
         raise SlurmNotFound(msg)
-    return next((detail for detail in details if detail.job.id == job_id), details[0])
+    return detail

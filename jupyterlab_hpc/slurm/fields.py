@@ -3,13 +3,76 @@
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
 
-# Between the fields of delimited output (squeue/sinfo --Format suffixes, sacct --delimiter):
-# a character no job, partition or node name, path or account contains in practice, and that
-# Slurm copies as is.
+# Between the fields of delimited output of names only admins choose (sinfo --Format suffixes:
+# partitions, nodes) and the start of every per-query separator: a character Slurm copies as is.
 SEPARATOR = "\x1f"
+
+
+def query_separator() -> str:
+    """A separator for one query whose output holds text users choose (job names, comments,
+    work dirs, output paths): Slurm stores and prints those raw, newlines and all, so only a
+    separator no user can predict marks where a value ends. Fresh for every query: ``ps`` shows
+    every user the command lines, separators included."""
+    return SEPARATOR + secrets.token_hex(8)
+
+
+class SuffixedRecords:
+    """Records of output in which every value is followed by ``separator`` and every record by
+    a line break (squeue ``--Format``/``--format`` with the separator as each field's suffix).
+
+    Fed the output's lines in order, it hands back each record as soon as it is whole: the
+    line that brings it to ``width`` separators ends it. A value may hold line breaks, so a
+    record may take several lines; none can end one early, as no value holds the separator.
+    """
+
+    def __init__(self, separator: str, width: int) -> None:
+        self.separator = separator
+        self.width = width
+        self._fragments: list[str] = []
+        self._count = 0
+
+    def feed(self, lines: Iterable[str]) -> Iterator[str]:
+        """The records the ``lines`` complete, each ending with its last value's separator."""
+        separator, width = self.separator, self.width
+        for line in lines:
+            count = line.count(separator)
+            if not self._fragments and count == width:
+                yield line  # the usual case: a record on one line
+                continue
+            self._fragments.append(line)
+            self._count += count
+            if self._count >= width:
+                record = "\n".join(self._fragments)
+                self._fragments, self._count = [], 0
+                if record.endswith(separator):  # else not squeue's shape: skipped
+                    yield record
+
+
+def delimited_records(output: str, separator: str, width: int) -> list[list[str]]:
+    """The values of output in which ``separator`` goes between values and a line break after
+    each record (sacct/sacctmgr ``--parsable2 --delimiter``), ``width`` values a record.
+
+    Values may hold line breaks, so the output is split on the separator alone: each record's
+    last value then runs into the next record's first one. Both must be fields no user can
+    put a line break into (a job id, a number): the first line break is the one between them.
+    """
+    pieces = output.split(separator)
+    records: list[list[str]] = []
+    record = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(record) < width - 1:
+            record.append(piece)
+            continue
+        last, _, first = piece.partition("\n")
+        records.append([*record, last])
+        record = [first]
+    return records
+
 
 # Words Slurm prints where a value is absent.
 _ABSENT = {"", "N/A", "n/a", "(null)", "None", "NONE", "Unknown", "UNLIMITED", "INVALID", "NOT_SET"}

@@ -1,22 +1,27 @@
-"""One job in detail: ``scontrol show job`` while slurmctld knows it, ``sacct`` afterwards.
+"""One job in detail: ``squeue`` while slurmctld knows it, ``sacct`` afterwards.
 
 slurmctld forgets a job MinJobAge seconds after it ends; sacct (slurmdbd) keeps it, and only
 sacct knows how much CPU time and memory the job's steps used, hence its efficiency.
-For a pending job, scontrol's StartTime is Slurm's estimated start (the value ``squeue
+For a pending job, squeue's StartTime is Slurm's estimated start (the value ``squeue
 --start`` prints; Slurm 22.05's ``squeue --start`` ignores ``--Format``, so it is not used).
+
+Not ``scontrol show job``: its ``Key=Value`` lines cannot be told apart from a job name,
+comment, work dir or output path holding line breaks and such lines (Slurm stores them raw),
+and the user and output paths decide whose output the server reads. squeue and sacct print
+every value followed by a separator made for the one query (fields.query_separator).
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.fields import (
-    SEPARATOR,
-    duration_seconds,
+    SuffixedRecords,
+    delimited_records,
     gpu_count,
     int_or_none,
     memory_mb,
@@ -26,25 +31,12 @@ from jupyterlab_hpc.slurm.fields import (
 )
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
-from jupyterlab_hpc.slurm.scontrol_text import parse_records, split_name_id
+from jupyterlab_hpc.slurm.squeue import FIELDS, job_from_values, squeue_format
 
-# Fields scontrol prints last on their line, so the default form keeps them whole.
-_FREE_TEXT = frozenset(
-    {
-        "JobName",
-        "Command",
-        "WorkDir",
-        "Comment",
-        "AdminComment",
-        "SystemComment",
-        "StdErr",
-        "StdIn",
-        "StdOut",
-        # Newer than 24.11 (26.05 has it): the sbatch command line; its options look like fields.
-        "SubmitLine",
-    }
-)
-
+# squeue's fields beyond the listing's (squeue.FIELDS), in output order: the job's own id
+# (what %j expands to; an array task's differs from its array's), the node of its batch step
+# (%N), the script with its arguments, the wait status it ended with.
+_SQUEUE_DETAIL_FIELDS = ("JobID", "BatchHost", "Command", "exit_code")
 # (our field, sacct field) in output order. No SubmitLine: it can span several lines.
 # 22.05's sacct has no StdOut/StdErr fields.
 _SACCT_FIELDS = (
@@ -75,7 +67,7 @@ _SACCT_FIELDS = (
 )
 SACCT_FORMAT = ",".join(field for _, field in _SACCT_FIELDS)
 
-# Output file patterns scontrol leaves to slurmd (22.05 expands %A %a %j %u %x itself).
+# Output file patterns as sbatch takes them; slurmd expands them.
 _PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
 _NO_ARRAY_TASK = "4294967294"  # what slurmd writes for %a outside an array (NO_VAL)
 _CPU_TIME = re.compile(r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$")
@@ -107,18 +99,27 @@ class JobDetail:
         }
 
 
-def scontrol_job_argv(job_id: str) -> list[str]:
-    """The job in scontrol's default form: a line break ends every free-text field."""
-    return ["scontrol", "show", "job", validation.job_id(job_id)]
+def squeue_job_argv(job_id: str, separator: str) -> list[str]:
+    """The job (every task of an array) in any state slurmctld still holds, values ended by
+    ``separator``."""
+    return [
+        "squeue",
+        "--noheader",
+        "--states=all",
+        f"--jobs={validation.job_id(job_id)}",
+        "--Format",
+        squeue_format((*FIELDS, *_SQUEUE_DETAIL_FIELDS), separator),
+    ]
 
 
-def sacct_job_argv(job_id: str) -> list[str]:
-    """The job's allocation and its steps (the steps hold the memory high-water marks)."""
+def sacct_job_argv(job_id: str, separator: str) -> list[str]:
+    """The job's allocation and its steps (the steps hold the memory high-water marks), values
+    separated by ``separator``."""
     return [
         "sacct",
         "--noheader",
         "--parsable2",
-        f"--delimiter={SEPARATOR}",
+        f"--delimiter={separator}",
         "--jobs",
         validation.job_id(job_id),
         "--format",
@@ -126,26 +127,37 @@ def sacct_job_argv(job_id: str) -> list[str]:
     ]
 
 
-def parse_scontrol_jobs(output: str) -> list[JobDetail]:
-    """Jobs from ``scontrol show job`` (every task of an array job); "Invalid job id" is []."""
-    return [
-        _scontrol_job(record)
-        for record in parse_records(output, free_text=_FREE_TEXT)
-        if "JobId" in record
-    ]
+def parse_squeue_jobs(output: str, separator: str) -> list[JobDetail]:
+    """Jobs from ``squeue_job_argv(..., separator)`` output; an unknown task is []."""
+    width = len(FIELDS) + len(_SQUEUE_DETAIL_FIELDS)
+    records = SuffixedRecords(separator, width).feed(output.split("\n"))
+    return [_squeue_job(record.split(separator)) for record in records]
 
 
-def parse_sacct_jobs(output: str) -> list[JobDetail]:
-    """Jobs from ``sacct_job_argv`` output: allocation lines with their steps folded in."""
+def parse_sacct_jobs(output: str, separator: str) -> list[JobDetail]:
+    """Jobs from ``sacct_job_argv(..., separator)`` output: allocations, their steps folded in."""
     allocations: dict[str, dict[str, str]] = {}
     steps: dict[str, list[dict[str, str]]] = {}
-    for raw in _sacct_lines(output):
+    names = [name for name, _ in _SACCT_FIELDS]
+    for values in delimited_records(output, separator, len(names)):
+        raw = dict(zip(names, values, strict=True))
         job_id, dot, _ = raw["id"].partition(".")
         if dot:
             steps.setdefault(job_id, []).append(raw)
         else:
             allocations[job_id] = raw
     return [_sacct_job(raw, steps.get(job_id, [])) for job_id, raw in allocations.items()]
+
+
+def find_job(details: list[JobDetail], job_id: str) -> JobDetail | None:
+    """The record of ``job_id`` among what Slurm answered when asked for it. An array task's id
+    must match exactly: a task that does not exist must not stand for its array (an action on
+    it would act on every task). A plain job id stands for the first record Slurm gave for it
+    when none is listed under it: an array's tasks, or the task whose own job id it is."""
+    exact = next((detail for detail in details if detail.job.id == job_id), None)
+    if exact is None and "_" not in job_id and details:
+        return details[0]
+    return exact
 
 
 def expand_output_path(
@@ -187,92 +199,45 @@ def expand_output_path(
     return _PATTERN.sub(replace, path)
 
 
-def _scontrol_job(record: dict[str, str]) -> JobDetail:
-    state = record.get("JobState", "UNKNOWN")
-    pending = state == "PENDING"
-    array_job_id = text_or_none(record.get("ArrayJobId", ""))
-    array_task_id = text_or_none(record.get("ArrayTaskId", ""))
-    job_id = record["JobId"]
-    user = split_name_id(record.get("UserId", ""))[0]
-    name = record.get("JobName", "")
-    reason = text_or_none(record.get("Reason", "").replace("_", " "))
-    tres = _job_tres(record)
+def _squeue_job(values: list[str]) -> JobDetail:
+    listed = job_from_values(values)
+    own_id, batch_host, command, wait_status = values[len(FIELDS) : len(FIELDS) + 4]
 
-    def output_path(key: str) -> str | None:
-        path = text_or_none(record.get(key, ""))
+    def output_path(path: str | None) -> str | None:
         if path is None:
             return None
         return expand_output_path(
             path,
-            job_id=job_id,
-            array_job_id=array_job_id,
-            array_task_id=array_task_id,
-            user=user,
-            name=name,
-            batch_host=text_or_none(record.get("BatchHost", "")),
+            job_id=own_id.strip(),
+            array_job_id=listed.array_job_id,
+            array_task_id=listed.array_task_id,
+            user=listed.user,
+            name=listed.name,
+            batch_host=text_or_none(batch_host),
         )
 
-    job = Job(
-        id=_public_id(job_id, array_job_id, array_task_id),
-        name=name,
-        user=user,
-        account=text_or_none(record.get("Account", "")),
-        partition=text_or_none(record.get("Partition", "")),
-        qos=text_or_none(record.get("QOS", "")),
-        state=state,
-        reason=reason,
-        reason_text=reason_text(reason) if pending else None,
-        submit_time=utc_time(record.get("SubmitTime", "")),
-        start_time=utc_time(record.get("StartTime", "")) if state in STARTED_STATES else None,
-        end_time=utc_time(record.get("EndTime", "")) if state in FINISHED_STATES else None,
-        time_limit=duration_seconds(record.get("TimeLimit", "")),
-        elapsed=duration_seconds(record.get("RunTime", "")),
-        nodes=None if pending else text_or_none(record.get("NodeList", "")),
-        node_count=_leading_int(record.get("NumNodes", "")),
-        cpus=_leading_int(record.get("NumCPUs", "")),
-        memory_mb=memory_mb(tres_items(tres).get("mem", "")),
-        gpus=gpu_count(tres),
-        work_dir=text_or_none(record.get("WorkDir", "")),
-        stdout=output_path("StdOut"),
-        stderr=output_path("StdErr"),
-        array_job_id=array_job_id if array_task_id else None,
-        array_task_id=array_task_id,
-        exit_code=record.get("ExitCode") if state in FINISHED_STATES else None,
+    job = replace(
+        listed,
+        stdout=output_path(listed.stdout),
+        stderr=output_path(listed.stderr),
+        exit_code=_exit_code(wait_status) if listed.state in FINISHED_STATES else None,
     )
+    pending = listed.state == "PENDING"
     return JobDetail(
         job=job,
-        estimated_start=utc_time(record.get("StartTime", "")) if pending else None,
+        estimated_start=utc_time(values[FIELDS.index("StartTime")]) if pending else None,
         efficiency=None,
-        command=text_or_none(record.get("Command", "")),
+        command=text_or_none(command),
     )
 
 
-def _job_tres(record: dict[str, str]) -> str:
-    """The job's trackable resources: what it was given once it started, what it asks for
-    until then. Slurm 22.05 prints that as TRES=; later releases print both AllocTRES=
-    ("(null)" until the job starts) and ReqTRES=."""
-    for key in ("TRES", "AllocTRES", "ReqTRES"):
-        tres = text_or_none(record.get(key, ""))
-        if tres is not None:
-            return tres
-    return ""
-
-
-def _public_id(job_id: str, array_job_id: str | None, array_task_id: str | None) -> str:
-    """squeue's id: ``1234``, ``1234_7``, or ``1234_[8-20%1]`` for a pending array's rest."""
-    if array_job_id is None or array_task_id is None:
-        return job_id
-    if array_task_id.isdigit():
-        return f"{array_job_id}_{array_task_id}"
-    return f"{array_job_id}_[{array_task_id}]"
-
-
-def _sacct_lines(output: str) -> Iterable[dict[str, str]]:
-    names = [name for name, _ in _SACCT_FIELDS]
-    for line in output.splitlines():
-        values = line.split(SEPARATOR)
-        if len(values) == len(names):
-            yield dict(zip(names, values, strict=True))
+def _exit_code(wait_status: str) -> str | None:
+    """squeue's wait status (``768``) as sacct's ``exit status:signal`` (``3:0``)."""
+    status = int_or_none(wait_status)
+    if status is None:
+        return None
+    signal = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    return f"{os.WEXITSTATUS(status) if os.WIFEXITED(status) else 0}:{signal}"
 
 
 def _sacct_job(raw: dict[str, str], steps: list[dict[str, str]]) -> JobDetail:
@@ -344,8 +309,3 @@ def _cpu_seconds(value: str) -> float | None:
         return None
     hours = int(match["d"] or 0) * 24 + int(match["h"] or 0)
     return (hours * 60 + int(match["m"])) * 60 + float(match["s"])
-
-
-def _leading_int(value: str) -> int | None:
-    """``2`` or a range's lower end (``2-4``: pending jobs may print a range)."""
-    return int_or_none(value.partition("-")[0])

@@ -25,7 +25,7 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmUnavailable,
     error_from_stderr,
 )
-from jupyterlab_hpc.slurm.job_detail import JobDetail
+from jupyterlab_hpc.slurm.job_detail import JobDetail, find_job
 from jupyterlab_hpc.slurm.models import ClusterInfo, Job, UserAccess
 from jupyterlab_hpc.slurm.partitions import Partition
 from jupyterlab_hpc.slurm.quotas import AccountQuota
@@ -180,7 +180,7 @@ class SlurmRestd(LoggingConfigurable):
         query_id = validation.job_id(job_id).partition("_[")[0]
         answer = await self._slurm("GET", f"/job/{query_id}")
         details = parse_job_details(answer, await self.dialect(), now=time.time())
-        detail = next((d for d in details if d.job.id == job_id), details[0] if details else None)
+        detail = find_job(details, job_id)
         if detail is None:
             msg = f"No job {job_id} in Slurm's queue"
             raise SlurmNotFound(msg)

@@ -3,6 +3,10 @@
 Delimited text rather than ``--json``: it exists in every Slurm release with the same
 shape, honours squeue's filters (22.05's ``--json`` ignores them), and is far cheaper
 on big queues (see CONTRIBUTING.md, "Choosing output formats").
+
+Slurm prints job names, work dirs and output paths as users gave them, line breaks and all;
+every value ends with a separator made for the one query (fields.query_separator), so no
+value can end a field or a record early. The output is read in lines split on "\n" only.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from functools import lru_cache
 
 from jupyterlab_hpc.slurm.fields import (
     SEPARATOR,
+    SuffixedRecords,
     duration_seconds,
     gpu_count,
     int_or_none,
@@ -49,62 +54,85 @@ _FIELDS = (
     ("stdout", "StdOut"),
     ("stderr", "StdErr"),
 )
-_VALUES_PER_LINE = len(_FIELDS) + 1
-# Without a size squeue prints each value whole, then the suffix: our separator.
-FORMAT = ",".join(f"{field}:{SEPARATOR}" for _, field in _FIELDS)
+FIELDS = tuple(field for _, field in _FIELDS)
+WIDTH = len(FIELDS)
 
 
-def squeue_argv(*, mine: bool = False) -> list[str]:
-    """squeue for the caller's jobs (``mine``) or the whole queue."""
-    argv = ["squeue", "--noheader", "--Format", FORMAT]
+def squeue_format(fields: Iterable[str], separator: str) -> str:
+    """A ``--Format`` printing each field whole (no size given), then ``separator``."""
+    return ",".join(f"{field}:{separator}" for field in fields)
+
+
+def squeue_argv(separator: str, *, mine: bool = False) -> list[str]:
+    """squeue for the caller's jobs (``mine``) or the whole queue, values ended by
+    ``separator`` (fields.query_separator(): a fresh one for every query)."""
+    argv = ["squeue", "--noheader", "--Format", squeue_format(FIELDS, separator)]
     return [*argv, "--me"] if mine else argv
 
 
-def parse_jobs(lines: Iterable[str]) -> list[Job]:
-    """Jobs from lines of ``squeue --noheader --Format FORMAT``; malformed lines are skipped."""
-    return [job for line in lines if (job := _job_of_line(line)) is not None]
+def parse_jobs(lines: Iterable[str], separator: str) -> list[Job]:
+    """Jobs from lines of ``squeue_argv(separator)`` output; malformed records are skipped."""
+    records = SuffixedRecords(separator, WIDTH).feed(lines)
+    return [job_from_values(record.split(separator)) for record in records]
 
 
 class SqueueParser:
-    """Parses the listings of one squeue query, one after another. A line printed exactly as
-    in the previous listing gets that listing's record back instead of being parsed again.
+    """Parses the listings of one squeue query, one after another. A record printed exactly
+    as in the previous listing gets that listing's job back instead of being parsed again.
 
-    Most of a big queue waits, and a waiting job prints the same line at every read (a running
-    job's elapsed time moves). Parsing 10,000 lines costs some 50 ms, half of what squeue
-    itself takes; looking them up, some 4 ms. Records are never changed, so sharing them
+    Most of a big queue waits, and a waiting job prints the same record at every read (a
+    running job's elapsed time moves). Parsing 10,000 records costs some 50 ms, half of what
+    squeue itself takes; looking them up, some 4 ms. Records are never changed, so sharing them
     between listings is safe.
     """
 
     def __init__(self) -> None:
         self._last_listing: dict[str, Job] = {}
 
-    def parse(self, lines: Iterable[str], listing: dict[str, Job]) -> None:
-        """Add the records of ``lines``, a part of the listing being read, to ``listing``."""
-        last_listing = self._last_listing
-        for line in lines:
-            job = last_listing.get(line) or _job_of_line(line)
-            if job is not None:
-                listing[line] = job
+    def listing(self, separator: str) -> Listing:
+        """A listing to read from the output of ``squeue_argv(separator)``."""
+        return Listing(separator, self._last_listing)
 
-    def finish(self, listing: dict[str, Job]) -> list[Job]:
+    def finish(self, listing: Listing) -> list[Job]:
         """The jobs of a listing read whole, which becomes the one the next listing reuses.
         Only after a whole read: a failed read must not make the next one parse everything."""
-        self._last_listing = listing
-        return list(listing.values())
+        self._last_listing = listing.reusable
+        return listing.jobs
 
 
-def _job_of_line(line: str) -> Job | None:
-    values = line.split(SEPARATOR)
-    # Every field ends with the separator: a whole line splits into one more value, empty.
-    if len(values) == _VALUES_PER_LINE and not values[-1]:
-        return _job(values[:-1])
-    return None
+class Listing:
+    """One squeue listing being read, in parts, as squeue prints it."""
+
+    def __init__(self, separator: str, last_listing: dict[str, Job]) -> None:
+        self.separator = separator
+        self.jobs: list[Job] = []
+        # The jobs by their record with SEPARATOR for the query's separator, which changes at
+        # every read. That key is the record's only when no value holds SEPARATOR itself (the
+        # values could be split differently otherwise): only such records are reused.
+        self.reusable: dict[str, Job] = {}
+        self._records = SuffixedRecords(separator, WIDTH)
+        self._last_listing = last_listing
+
+    def parse(self, lines: Iterable[str]) -> None:
+        """Add the jobs whose records ``lines``, the next part of the output, complete."""
+        separator, last_listing, reusable, jobs = (
+            self.separator, self._last_listing, self.reusable, self.jobs
+        )  # fmt: skip
+        for record in self._records.feed(lines):
+            key = record.replace(separator, SEPARATOR)
+            if key.count(SEPARATOR) != WIDTH:
+                jobs.append(job_from_values(record.split(separator)))
+                continue
+            job = last_listing.get(key) or job_from_values(record.split(separator))
+            reusable[key] = job
+            jobs.append(job)
 
 
-def _job(values: list[str]) -> Job:
+def job_from_values(values: list[str]) -> Job:
+    """The job of a record's values in FIELDS' order (more may follow)."""
     (job_id, array_job_id, array_task_id, name, user, account, partition, qos, state, reason,
      submit_time, start_time, end_time, time_limit, elapsed, nodes, node_count, cpus, tres,
-     work_dir, stdout, stderr) = values  # in FORMAT's order  # fmt: skip
+     work_dir, stdout, stderr) = values[:WIDTH]  # in FIELDS' order  # fmt: skip
     state = state.strip()
     pending = state == "PENDING"
     reason_code = text_or_none(reason)

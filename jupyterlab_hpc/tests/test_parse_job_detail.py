@@ -1,4 +1,5 @@
-"""Job detail from scontrol and sacct output captured on the real cluster."""
+"""Job detail from squeue and sacct output captured on the real cluster (with the capture's
+fixed separator, fields.SEPARATOR; the backend makes a fresh one for every query)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from jupyterlab_hpc.slurm.errors import InvalidRequest
+from jupyterlab_hpc.slurm.fields import SEPARATOR
 from jupyterlab_hpc.slurm.job_detail import (
     JobDetail,
     _efficiency,
     expand_output_path,
     parse_sacct_jobs,
-    parse_scontrol_jobs,
+    parse_squeue_jobs,
     sacct_job_argv,
-    scontrol_job_argv,
+    squeue_job_argv,
 )
 
 CAPTURED = Path(__file__).parent / "captured"
@@ -26,13 +28,23 @@ def release(request: pytest.FixtureRequest) -> Path:
     return Path(request.param)
 
 
-def _scontrol(release: Path, shape: str) -> JobDetail:
-    (detail,) = parse_scontrol_jobs((release / f"scontrol_job_{shape}.txt").read_text())
+# The releases captured since the job detail comes from squeue.
+@pytest.fixture(
+    params=sorted(path.parent for path in CAPTURED.glob("slurm-*/squeue_job_running.txt")),
+    ids=lambda path: path.name,
+)
+def squeue_release(request: pytest.FixtureRequest) -> Path:
+    return Path(request.param)
+
+
+def _squeue(release: Path, shape: str) -> JobDetail:
+    output = (release / f"squeue_job_{shape}.txt").read_text()
+    (detail,) = parse_squeue_jobs(output, SEPARATOR)
     return detail
 
 
 def _sacct(release: Path, shape: str) -> JobDetail:
-    (detail,) = parse_sacct_jobs((release / f"sacct_job_{shape}.txt").read_text())
+    (detail,) = parse_sacct_jobs((release / f"sacct_job_{shape}.txt").read_text(), SEPARATOR)
     return detail
 
 
@@ -42,8 +54,8 @@ def _seconds_between(earlier: str | None, later: str | None) -> float:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
 
 
-def test_a_running_job_shows_its_command_and_expanded_output_paths(release: Path) -> None:
-    detail = _scontrol(release, "running")
+def test_a_running_job_shows_its_command_and_expanded_output_paths(squeue_release: Path) -> None:
+    detail = _squeue(squeue_release, "running")
     job = detail.job
     assert (job.name, job.state, job.account, job.partition) == (
         "detail job",
@@ -56,7 +68,7 @@ def test_a_running_job_shows_its_command_and_expanded_output_paths(release: Path
     # 22.05 shows the script with its arguments; later releases show the script only.
     assert detail.command.removesuffix(" 300 0").endswith("/detail.sh")
     assert job.work_dir is not None
-    # --output=%x-%j-%N.out: scontrol leaves %N to slurmd; we fill it in from BatchHost.
+    # --output=%x-%j-%N.out: squeue prints the pattern; %N is filled in from BatchHost.
     assert job.stdout == f"{job.work_dir}/detail job-{job.id}-{job.nodes}.out"
     # --error=%u-%A_%a-%n-%t-%s-%%.err, %a outside an array as slurmd writes it.
     assert job.stderr == f"{job.work_dir}/alice-{job.id}_4294967294-0-0-batch-%.err"
@@ -68,8 +80,8 @@ def test_a_running_job_shows_its_command_and_expanded_output_paths(release: Path
     )
 
 
-def test_a_job_waiting_for_its_begin_time_estimates_that_time(release: Path) -> None:
-    detail = _scontrol(release, "begin")
+def test_a_job_waiting_for_its_begin_time_estimates_that_time(squeue_release: Path) -> None:
+    detail = _squeue(squeue_release, "begin")
     assert (detail.job.state, detail.job.reason) == ("PENDING", "BeginTime")
     assert detail.job.reason_text == "Waiting for its requested start time"
     assert _seconds_between(detail.job.submit_time, detail.estimated_start) == 3600
@@ -77,16 +89,16 @@ def test_a_job_waiting_for_its_begin_time_estimates_that_time(release: Path) -> 
     assert detail.job.nodes is None
 
 
-def test_a_job_waiting_for_resources_gets_the_backfill_estimate(release: Path) -> None:
-    detail = _scontrol(release, "resources")
+def test_a_job_waiting_for_resources_gets_the_backfill_estimate(squeue_release: Path) -> None:
+    detail = _squeue(squeue_release, "resources")
     job = detail.job
     assert (job.reason, job.node_count, job.cpus, job.memory_mb) == ("Resources", 2, 4, 2000)
     assert detail.command is None  # a --wrap job has no script path
     assert _seconds_between(job.submit_time, detail.estimated_start) > 0
 
 
-def test_a_job_blocked_by_maintenance_reads_like_squeues_reason(release: Path) -> None:
-    detail = _scontrol(release, "maintenance")
+def test_a_job_blocked_by_maintenance_reads_like_squeues_reason(squeue_release: Path) -> None:
+    detail = _squeue(squeue_release, "maintenance")
     assert detail.job.reason == "ReqNodeNotAvail, Reserved for maintenance"
     assert detail.job.reason_text == (
         "Requested nodes are unavailable (down, drained or reserved for maintenance)"
@@ -95,8 +107,8 @@ def test_a_job_blocked_by_maintenance_reads_like_squeues_reason(release: Path) -
     assert detail.estimated_start is not None  # after the maintenance window
 
 
-def test_a_finished_job_still_in_slurmctld_has_exit_code_and_end(release: Path) -> None:
-    finished, failed = _scontrol(release, "finished"), _scontrol(release, "failed")
+def test_a_finished_job_still_in_slurmctld_has_exit_code_and_end(squeue_release: Path) -> None:
+    finished, failed = _squeue(squeue_release, "finished"), _squeue(squeue_release, "failed")
     assert (finished.job.state, finished.job.exit_code) == ("COMPLETED", "0:0")
     assert (failed.job.state, failed.job.exit_code, failed.job.reason) == (
         "FAILED",
@@ -147,23 +159,9 @@ def test_the_json_shape_is_a_job_plus_the_detail_fields(release: Path) -> None:
     assert set(shape["efficiency"]) == {"cpu", "memory"}
 
 
-def test_words_like_fields_in_the_submit_line_of_newer_releases_are_not_fields() -> None:
-    # Slurm 26.05 prints the sbatch command line before the fields it could be mistaken for.
-    text = (CAPTURED / "slurm-26.05" / "scontrol_job_running.txt").read_text()
-    submit_line = next(line for line in text.splitlines() if "SubmitLine=" in line)
-    wrapped = "   SubmitLine=sbatch --wrap=env WorkDir=/elsewhere StdOut=/x ./run"
-
-    (detail,) = parse_scontrol_jobs(text.replace(submit_line, wrapped))
-
-    assert detail.job.work_dir is not None
-    assert detail.job.work_dir.startswith("/tmp/jupyterlab-hpc-capture-")
-    assert detail.job.stdout is not None
-    assert detail.job.stdout.startswith(f"{detail.job.work_dir}/detail job-")
-
-
 def test_an_unknown_job_is_no_records() -> None:
-    assert parse_scontrol_jobs("") == []
-    assert parse_sacct_jobs("") == []
+    assert parse_squeue_jobs("", SEPARATOR) == []
+    assert parse_sacct_jobs("", SEPARATOR) == []
 
 
 def test_output_patterns_expand_like_slurmd() -> None:
@@ -187,9 +185,9 @@ def test_output_patterns_expand_like_slurmd() -> None:
 
 def test_anything_but_a_job_id_is_refused_before_a_command_runs() -> None:
     with pytest.raises(InvalidRequest):
-        scontrol_job_argv("42 --all")
+        squeue_job_argv("42 --all", SEPARATOR)
     with pytest.raises(InvalidRequest):
-        sacct_job_argv("-1")
+        sacct_job_argv("-1", SEPARATOR)
 
 
 def test_cpu_efficiency_of_a_job_busy_all_along_is_whole_not_more() -> None:

@@ -1,4 +1,5 @@
-"""The squeue parser on output captured from the real cluster (cluster/capture_outputs.py)."""
+"""The squeue parser on output captured from the real cluster (cluster/capture_outputs.py, which
+ends squeue's values with fields.SEPARATOR rather than a fresh separator per query)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ CAPTURED = Path(__file__).parent / "captured"
 )
 def jobs_by_name(request: pytest.FixtureRequest) -> dict[str, list[Job]]:
     by_name: dict[str, list[Job]] = {}
-    for job in parse_jobs(Path(request.param).read_text().splitlines()):
+    for job in parse_jobs(Path(request.param).read_text().split("\n"), SEPARATOR):
         by_name.setdefault(job.name, []).append(job)
     return by_name
 
@@ -80,19 +81,19 @@ def test_a_name_with_a_pipe_and_a_multi_node_job_parse_whole(
 
 
 def test_malformed_lines_are_skipped_not_fatal() -> None:
-    assert parse_jobs(["garbage", SEPARATOR * 3, ""]) == []
+    assert parse_jobs(["garbage", SEPARATOR * 3, ""], SEPARATOR) == []
 
 
 @pytest.fixture
 def captured_lines() -> list[str]:
-    return (CAPTURED / "slurm-22.05" / "squeue_mine.txt").read_text().splitlines()
+    return (CAPTURED / "slurm-22.05" / "squeue_mine.txt").read_text().split("\n")
 
 
-def read_listing(parser: SqueueParser, lines: list[str]) -> list[Job]:
+def read_listing(parser: SqueueParser, lines: list[str], separator: str = SEPARATOR) -> list[Job]:
     """A listing read as the backend reads one: in parts, then finished."""
-    listing: dict[str, Job] = {}
-    parser.parse(lines[:2], listing)
-    parser.parse(lines[2:], listing)
+    listing = parser.listing(separator)
+    listing.parse(lines[:2])
+    listing.parse(lines[2:])
     return parser.finish(listing)
 
 
@@ -103,7 +104,20 @@ def test_a_line_printed_again_gets_the_previous_listings_record(
     first = read_listing(parser, captured_lines)
     again = read_listing(parser, captured_lines)
 
-    assert again == parse_jobs(captured_lines)
+    assert again == parse_jobs(captured_lines, SEPARATOR)
+    assert all(reused is record for reused, record in zip(again, first, strict=True))
+
+
+def test_records_are_reused_though_each_read_has_its_own_separator(
+    captured_lines: list[str],
+) -> None:
+    parser = SqueueParser()
+    first = read_listing(parser, captured_lines)
+    separator = f"{SEPARATOR}0123456789abcdef"
+    again = read_listing(
+        parser, [line.replace(SEPARATOR, separator) for line in captured_lines], separator
+    )
+
     assert all(reused is record for reused, record in zip(again, first, strict=True))
 
 
@@ -124,7 +138,7 @@ def test_a_changed_line_is_parsed_anew(captured_lines: list[str]) -> None:
 def test_only_a_listing_read_whole_is_reused(captured_lines: list[str]) -> None:
     parser = SqueueParser()
     first = read_listing(parser, captured_lines)
-    parser.parse(captured_lines[:1], {})  # a read that failed: never finished
+    parser.listing(SEPARATOR).parse(captured_lines[:1])  # a read that failed: never finished
 
     assert read_listing(parser, captured_lines)[0] is first[0]
     assert read_listing(parser, []) == []
