@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -151,10 +153,40 @@ class HPCExtension(ExtensionApp):
             ]
         )
 
-    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:  # noqa: ARG002
-        """Once the server runs: cancel the remote kernels a server that died left behind."""
-        await self.kernels.reap_predecessors()
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Once the server runs: stop cleanly on SIGINT, then clean up after dead predecessors
+        (their remote kernels' jobs, connection files, logs, server files)."""
+        self._stop_on_sigint(serverapp)
+        await self.kernels.server_started()
+
+    def _stop_on_sigint(self, serverapp: Any) -> None:
+        """SIGINT stops the server as SIGTERM does, when jupyter_server left it alone.
+
+        jupyter_server (2.x, ``ServerApp.init_signal``) installs its SIGINT handler (the "Shut
+        down this Jupyter server (y/[n])?" prompt) only when stdin is a TTY. Without one, as
+        under JupyterHub's LocalProcessSpawner (which stops a server with SIGINT first) or a
+        service manager, Python's default handler raises KeyboardInterrupt out of the event
+        loop; ``start_ioloop`` catches it and returns, and the process exits without
+        ``ServerApp._cleanup``: no extension's ``stop_extension``, no kernel manager
+        ``shutdown_all``, no removal of the jpserver-<pid> files. Remote kernels' jobs then
+        wait out the launcher's grace period and end FAILED. So, only when SIGINT still has
+        Python's default handler, stop the way ``ServerApp._signal_stop`` (SIGTERM) does.
+        Installed here, once the server's loop runs (``ServerApp.start``), so a ServerApp
+        that is only initialized (tests) leaves its process's SIGINT alone.
+        """
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return  # a TTY's prompt, JupyterHub's own handler, or ignored on purpose
+
+        def stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+            self.log.critical("received signal %s, stopping", signum)
+            serverapp.stop(from_signal=True)
+
+        signal.signal(signal.SIGINT, stop)
 
     async def stop_extension(self) -> None:
-        """Queued remote kernels are not the kernel manager's yet: cancel them ourselves."""
-        await self.kernels.close()
+        """End remote kernels, their queued starts included (queued kernels are not the
+        kernel manager's yet); runs before the kernel manager's own ``shutdown_all``."""
+        try:
+            await self.kernels.close()
+        except Exception:  # an error here would leave the server running: log it, go on
+            self.log.exception("jupyterlab_hpc: could not end every remote kernel")

@@ -2,9 +2,14 @@
 
 One JSON file per kernel in a directory only the user can read (0700; files 0600): the
 kernel's id, kernelspec, resources, the provisioner's info (``get_provisioner_info``: the
-Slurm job) and which server process wrote it. A file exists while the kernel's job may run.
-A server that starts reads the files of servers that are gone (not those of another live
-server of the same user sharing the directory).
+Slurm job) and which server process (pid, start time, host) wrote it. A file exists while the
+kernel's job may run. A server that starts reads the files of servers that are gone (not those
+of another live server of the same user sharing the directory, nor those of a server on
+another host: a home directory shared between login nodes can tell nothing about those).
+
+``ServerRecords``: one file per running server (``<pid>.json``, in
+jupyterlab-hpc-servers/ of Jupyter's runtime directory) naming the files jupyter_server writes
+for it (jpserver-<pid>.json and its -open.html), which a SIGKILLed server leaves behind.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +32,26 @@ class KernelRecord:
     provisioner_info: dict[str, Any]
     server_pid: int
     server_started: str | None  # the process's start in clock ticks since boot (Linux)
+    server_host: str | None = None  # None in records of older versions: this host
+    connection_file: str | None = None  # the KernelManager's (it holds the kernel's key)
+
+
+@dataclass(frozen=True)
+class ServerRecord:
+    """A running server and the files jupyter_server writes for it, removed at a clean stop."""
+
+    pid: int
+    started: str | None
+    host: str
+    files: list[str]
 
 
 def this_server() -> tuple[int, str | None]:
     return os.getpid(), process_started(os.getpid())
+
+
+def this_host() -> str:
+    return socket.gethostname()
 
 
 def process_started(pid: int) -> str | None:
@@ -41,9 +64,19 @@ def process_started(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
-def server_is_gone(record: KernelRecord) -> bool:
-    started = process_started(record.server_pid)
-    return started is None or started != record.server_started
+def server_is_gone(pid: int, started: str | None, host: str | None) -> bool:
+    """Whether the server process is provably gone: it ran on this host, and no process with
+    its pid and start time runs. A server of another host is never taken for gone."""
+    if host is not None and host != this_host():
+        return False
+    now = process_started(pid)
+    return now is None or now != started
+
+
+def _is_server_file(path: str, pid: int) -> bool:
+    """Only the files jupyter_server names after this pid, whatever a record says."""
+    pattern = rf"jpserver-(file-to-run-)?{pid}(-open\.html|\.json)"
+    return re.fullmatch(pattern, Path(path).name) is not None
 
 
 class KernelRecords:
@@ -53,13 +86,7 @@ class KernelRecords:
         self.directory = directory
 
     def write(self, record: KernelRecord) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = self._path(record.kernel_id)
-        partial = path.with_suffix(".partial")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-        with os.fdopen(os.open(partial, flags, 0o600), "w") as file:
-            json.dump(asdict(record), file)
-        partial.replace(path)  # a reader never sees half a record
+        _write_private(self.directory, self._path(record.kernel_id), asdict(record))
 
     def remove(self, kernel_id: str) -> None:
         self._path(kernel_id).unlink(missing_ok=True)
@@ -70,9 +97,51 @@ class KernelRecords:
         for path in sorted(self.directory.glob("*.json")):
             with contextlib.suppress(OSError, ValueError, TypeError):
                 record = KernelRecord(**json.loads(path.read_text()))
-                if server_is_gone(record):
+                if server_is_gone(record.server_pid, record.server_started, record.server_host):
                     records.append(record)
         return records
 
     def _path(self, kernel_id: str) -> Path:
         return self.directory / f"{kernel_id}.json"
+
+
+class ServerRecords:
+    """The directory of server records (0700, files 0600)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def write(self, record: ServerRecord) -> None:
+        _write_private(self.directory, self._path(record.pid), asdict(record))
+
+    def remove(self, pid: int) -> None:
+        self._path(pid).unlink(missing_ok=True)
+
+    def remove_files_of_gone_servers(self) -> list[str]:
+        """Remove the jpserver files of servers that are provably gone (and their records);
+        the files removed."""
+        removed = []
+        for path in sorted(self.directory.glob("*.json")):
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                record = ServerRecord(**json.loads(path.read_text()))
+                if not server_is_gone(record.pid, record.started, record.host):
+                    continue
+                for name in record.files:
+                    file = Path(name)
+                    if _is_server_file(name, record.pid) and file.is_file():
+                        file.unlink()
+                        removed.append(name)
+                path.unlink()
+        return removed
+
+    def _path(self, pid: int) -> Path:
+        return self.directory / f"{pid}.json"
+
+
+def _write_private(directory: Path, path: Path, content: dict[str, Any]) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+    with os.fdopen(os.open(partial, flags, 0o600), "w") as file:
+        json.dump(content, file)
+    partial.replace(path)  # a reader never sees half a record

@@ -17,12 +17,20 @@ given up by cancelling that task: the provisioner then cancels the job.
 Jupyter's auto-restart is off for these kernels: after a time limit or a node failure it
 would submit a new job unasked. Instead a watcher reports the kernel ``ended`` with the
 provisioner's reason and shuts it down (the frontend moves the notebook back).
+
+A server that dies without its shutdown (SIGKILL, the OOM killer, a power cut) leaves its
+remote kernels' jobs (until the launcher's grace period ends them), their connection files
+(with the kernel's HMAC key), its jpserver-<pid> files and kernel logs. The next server of the
+same user ends and removes what provably belonged to a server that is gone (``start``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import re
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
@@ -36,10 +44,18 @@ from jupyter_core.utils import ensure_async
 from traitlets import Dict, Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
-from jupyterlab_hpc.kernels.slurm_job import JobStatus
-from jupyterlab_hpc.services.kernel_records import KernelRecord, KernelRecords, this_server
+from jupyterlab_hpc.kernels.slurm_job import JobStatus, job_status
+from jupyterlab_hpc.services.kernel_records import (
+    KernelRecord,
+    KernelRecords,
+    ServerRecord,
+    ServerRecords,
+    this_host,
+    this_server,
+)
 from jupyterlab_hpc.services.kernel_resources import (
     ResourceLimits,
     check_against_slurm,
@@ -48,7 +64,7 @@ from jupyterlab_hpc.services.kernel_resources import (
 )
 from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.user import UserService
-from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmNotFound
+from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound
 from jupyterlab_hpc.slurm.models import UserAccess
 
 KernelState = Literal["queued", "starting", "ready", "ended", "failed"]
@@ -56,6 +72,8 @@ PROGRESS_SCHEMA_ID = "https://jupyterlab-hpc.readthedocs.io/events/kernel-progre
 PROGRESS_SCHEMA = Path(__file__).parents[1] / "events" / "kernel_progress.yaml"
 _FINAL: frozenset[KernelState] = frozenset({"ended", "failed"})
 _PLAIN_PROVISIONERS = {None, "local-provisioner", PROVISIONER_NAME}
+_KERNEL_LOG = re.compile(r"kernel-(\d+)\.log")
+_SAFE_KERNEL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 # Set inside the task of one of our starts: gives the KernelManager built for it its provisioner.
 _ATTACH_PROVISIONER: ContextVar[Callable[[Any], None] | None] = ContextVar(
@@ -163,10 +181,21 @@ class RemoteKernels(LoggingConfigurable):
         Jupyter's runtime directory. Private to the user (0700).""",
     ).tag(config=True)
 
+    kernel_log_retention_days = Float(
+        7.0,
+        help="""Days the log of a kernel job that died or failed to start
+        (~/.jupyterlab-hpc/kernels/kernel-<job>.log; a cleanly ended kernel's is removed at
+        once) is kept after it was last written. A starting server removes older logs of jobs
+        Slurm no longer queues or runs; only a server that reaches Slurm without
+        SlurmProvisioner.command_prefix (it runs as the user, on a host with the user's
+        home). 0: kept forever.""",
+    ).tag(config=True)
+
     def __init__(
         self, partitions: PartitionsService, user: UserService, serverapp: Any, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
+        self._serverapp = serverapp
         self.partitions = partitions
         self.user = user
         self.kernel_manager = serverapp.kernel_manager
@@ -175,9 +204,11 @@ class RemoteKernels(LoggingConfigurable):
         self.event_logger.register_event_schema(PROGRESS_SCHEMA)
         directory = Path(self.state_dir or Path(serverapp.runtime_dir) / "jupyterlab-hpc-kernels")
         self.records = KernelRecords(directory)
+        self.servers = ServerRecords(Path(serverapp.runtime_dir) / "jupyterlab-hpc-servers")
         self._server = this_server()
         self._kernels: dict[str, RemoteKernel] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._closing: asyncio.Future[None] | None = None
         self._valid_presets = [preset for preset in self.presets if self._preset_is_valid(preset)]
         self._wrap_kernel_manager_factory()
 
@@ -239,9 +270,25 @@ class RemoteKernels(LoggingConfigurable):
             kernel.task.cancel()
             await asyncio.wait({kernel.task})
 
+    async def server_started(self) -> None:
+        """Once the server runs: note this server (its jpserver files are removed if it dies
+        unclean), then end and remove what servers that are gone left behind."""
+        steps = (
+            self._register_server,
+            self.reap_predecessors,
+            self._remove_files_of_gone_servers,
+            self._remove_expired_logs,
+        )
+        for step in steps:
+            try:
+                await step()
+            except Exception:  # one failed clean-up step does not stop the others
+                self.log.exception("jupyterlab_hpc: %s failed", step.__name__)
+
     async def reap_predecessors(self) -> None:
-        """Cancel the jobs of remote kernels that a server which is gone left behind; they
-        are listed as ended, with the reason."""
+        """End the jobs of remote kernels that a server which is gone left behind, and remove
+        their connection files, unused secrets and the logs of jobs ended here; the kernels
+        are listed as ended, with what became of their jobs."""
         for record in await asyncio.to_thread(self.records.left_by_gone_servers):
             kernel = RemoteKernel(
                 id=record.kernel_id,
@@ -250,16 +297,96 @@ class RemoteKernels(LoggingConfigurable):
                 job_id=record.provisioner_info.get("job_id"),
             )
             self._kernels[kernel.id] = kernel
-            provisioner = SlurmProvisioner(parent=self.kernel_manager)
-            await provisioner.load_provisioner_info(record.provisioner_info)
-            await provisioner.cleanup()  # scancel, logging what Slurm refuses
-            job = f"its Slurm job {kernel.job_id} was cancelled" if kernel.job_id else "no job"
-            self._finish(kernel, "ended", f"The Jupyter server that started it stopped; {job}.")
+            try:
+                outcome = await self._end_job_of_gone_server(kernel, record)
+            finally:
+                await asyncio.to_thread(self._remove_connection_file, record)
+            self._finish(kernel, "ended", f"The Jupyter server that started it stopped; {outcome}.")
             self.log.info("Remote kernel %s of a stopped server: %s", kernel.id, kernel.reason)
+
+    async def _end_job_of_gone_server(self, kernel: RemoteKernel, record: KernelRecord) -> str:
+        """Cancel the job if it still runs; what happened to it, in words."""
+        provisioner = SlurmProvisioner(parent=self.kernel_manager)
+        await provisioner.load_provisioner_info(record.provisioner_info)
+        job_id = kernel.job_id
+        if job_id is None:
+            return "no job"
+        try:
+            status = await job_status(provisioner.runner, job_id)
+        except SlurmError as error:
+            self.log.warning("Cannot ask Slurm about job %s: %s", job_id, error)
+            await provisioner.cleanup()  # scancel, logging what Slurm refuses
+            outcome = f"Slurm was asked to cancel its job {job_id}"
+        else:
+            kernel.status = status
+            if status is None:
+                return f"its Slurm job {job_id} had already ended (no longer known to Slurm)"
+            if status.finished:  # the launcher's grace period, a time limit, scancel ...
+                # Its log (kept if the kernel died) stays for kernel_log_retention_days.
+                return f"its Slurm job {job_id} had already ended ({status.state})"
+            await provisioner.cleanup()  # scancel, logging what Slurm refuses
+            outcome = f"its Slurm job {job_id} was cancelled"
+        # Ended here, healthy until its server died: its log tells nothing. Secrets of a job
+        # that never started would never be read.
+        await self._remove_private_file(provisioner, f"kernel-{job_id}.log")
+        await self._remove_private_file(provisioner, f"{kernel.id}.json")
+        return outcome
+
+    def _remove_connection_file(self, record: KernelRecord) -> None:
+        """The connection file (HMAC key) the gone server's KernelManager wrote."""
+        if not _SAFE_KERNEL_ID.fullmatch(record.kernel_id):
+            return
+        name = f"kernel-{record.kernel_id}.json"
+        path = Path(record.connection_file or Path(self.kernel_manager.connection_dir) / name)
+        if path.name == name:  # only the file jupyter_server names after this kernel
+            path.unlink(missing_ok=True)
+
+    async def _remove_private_file(self, provisioner: SlurmProvisioner, name: str) -> None:
+        """A file of the user's handoff directory, as the provisioner reaches it (handoff)."""
+        try:
+            if provisioner.command_prefix:
+                argv = [provisioner.python, "-I", handoff.__file__, "remove", name]
+                await provisioner.runner.run(argv)
+            else:
+                await asyncio.to_thread(handoff.remove, name)
+        except (SlurmError, OSError) as error:
+            self.log.warning("Could not remove %s: %s", name, error)
+
+    async def _register_server(self) -> None:
+        pid, started = self._server
+        files = [
+            getattr(self._serverapp, name, None)
+            for name in ("info_file", "browser_open_file", "browser_open_file_to_run")
+        ]
+        record = ServerRecord(pid, started, this_host(), [str(file) for file in files if file])
+        await asyncio.to_thread(self.servers.write, record)
+
+    async def _remove_files_of_gone_servers(self) -> None:
+        """jupyter_server removes its jpserver-<pid> files only at a clean stop (and
+        ``jupyter server list`` those of any pid not running here, whatever the host)."""
+        for name in await asyncio.to_thread(self.servers.remove_files_of_gone_servers):
+            self.log.info("Removed %s of a Jupyter server that is gone", name)
+
+    async def _remove_expired_logs(self) -> None:
+        """Logs of kernel jobs that are over, last written before the retention period."""
+        provisioner = SlurmProvisioner(parent=self.kernel_manager)
+        if self.kernel_log_retention_days <= 0 or provisioner.command_prefix:
+            return  # with a prefix the logs are the user's on the prefix's far side
+        output = await provisioner.runner.run(["squeue", "--noheader", "--me", "--format=%i"])
+        active = set(output.split())
+        oldest = time.time() - self.kernel_log_retention_days * 86400
+        for name in await asyncio.to_thread(_remove_old_logs, oldest, active):
+            self.log.info("Removed %s (older than %g days)", name, self.kernel_log_retention_days)
 
     async def close(self) -> None:
         """At server shutdown: give up queued starts (their jobs are cancelled) and shut the
-        ready kernels down, so nothing of ours outlives the server."""
+        ready kernels down, so nothing of ours outlives the server. A second call (a second
+        signal) waits for the first."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         for kernel in self._kernels.values():
             if kernel.state == "ready":
                 self._finish(kernel, "ended", "The Jupyter server stopped.")
@@ -268,6 +395,7 @@ class RemoteKernels(LoggingConfigurable):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, *map(self._shut_down, ready), return_exceptions=True)
+        self.servers.remove(self._server[0])
 
     # -- one kernel's life ------------------------------------------------------------------
 
@@ -387,6 +515,9 @@ class RemoteKernels(LoggingConfigurable):
         if kernel.state in _FINAL:  # it ended while we waited
             return
         pid, started = self._server
+        manager = (
+            self.kernel_manager.get_kernel(kernel.id) if kernel.id in self.kernel_manager else None
+        )
         record = KernelRecord(
             kernel_id=kernel.id,
             kernel_name=kernel.kernel_name,
@@ -394,6 +525,8 @@ class RemoteKernels(LoggingConfigurable):
             provisioner_info={**info, "connection_info": connection},
             server_pid=pid,
             server_started=started,
+            server_host=this_host(),
+            connection_file=getattr(manager, "connection_file", None) or None,
         )
         await asyncio.to_thread(self.records.write, record)
 
@@ -483,6 +616,21 @@ class RemoteKernels(LoggingConfigurable):
             and (not self.allowed_partitions or partition["name"] in self.allowed_partitions)
         ]
         return usable, access.value
+
+
+def _remove_old_logs(oldest: float, active: set[str]) -> list[str]:
+    """Remove the handoff directory's kernel-<job>.log files last written before ``oldest``
+    whose job is not in ``active``; their names."""
+    removed = []
+    for path in handoff.handoff_directory().glob("kernel-*.log"):
+        match = _KERNEL_LOG.fullmatch(path.name)
+        if match is None or match.group(1) in active:
+            continue
+        with contextlib.suppress(OSError):
+            if path.lstat().st_mtime < oldest:
+                path.unlink()
+                removed.append(path.name)
+    return removed
 
 
 def _slurm_config(spec: KernelSpec) -> dict[str, Any]:
