@@ -21,17 +21,22 @@ cp -r "$here/notebooks/." "$notebooks/"
 chown -R "$DEMO_USER:" "$notebooks"
 
 as_demo_user() { runuser -u "$DEMO_USER" -- env HOME="$home" "$@"; }
-as_demo_user sbatch --quiet --chdir="$notebooks" --job-name=demo-running --partition=debug \
-  --time=20 --output=demo-running.out --wrap='hostname; sleep 1200'
-as_demo_user sbatch --quiet --chdir="$notebooks" --job-name=demo-held --partition=compute \
-  --time=60 --hold --output=demo-held.out --wrap='sleep 60'
+running=$(as_demo_user sbatch --parsable --chdir="$notebooks" --job-name=demo-running \
+  --partition=debug --time=20 --output=demo-running.out --wrap='hostname; sleep 1200')
+held=$(as_demo_user sbatch --parsable --chdir="$notebooks" --job-name=demo-held \
+  --partition=compute --time=60 --hold --output=demo-held.out --wrap='sleep 60')
 
-token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# The token goes to JupyterLab in its environment (jupyter_server reads JUPYTER_TOKEN), which
+# only the demo user and root can read: on its command line any user would see it with ps.
+# Made after the sbatch calls, so the jobs' copies of the environment do not carry it.
+JUPYTER_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export JUPYTER_TOKEN
 echo
-echo "jupyterlab-hpc demo: open http://127.0.0.1:$DEMO_PORT/lab?token=$token"
+echo "jupyterlab-hpc demo: open http://127.0.0.1:$DEMO_PORT/lab?token=$JUPYTER_TOKEN"
 echo "(as user $DEMO_USER, serving $notebooks; Ctrl-C stops JupyterLab, \`make cluster-down\` the cluster)"
+echo "demo jobs: ${running%%;*} ${held%%;*} (\`scancel ${running%%;*} ${held%%;*}\` removes them)"
 echo
 cd "$notebooks"
 exec runuser -u "$DEMO_USER" -- env HOME="$home" USER="$DEMO_USER" \
   "$VENV/bin/jupyter" lab --no-browser --ip=127.0.0.1 --port="$DEMO_PORT" \
-  --ServerApp.root_dir="$notebooks" --IdentityProvider.token="$token"
+  --ServerApp.root_dir="$notebooks"
