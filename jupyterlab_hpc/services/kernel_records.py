@@ -19,7 +19,7 @@ import json
 import os
 import re
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,14 @@ class KernelRecord:
 
 @dataclass(frozen=True)
 class ServerRecord:
-    """A running server and the files jupyter_server writes for it, removed at a clean stop."""
+    """A running server and the files jupyter_server writes for it, removed at a clean stop:
+    its jpserver files, and the connection file of every kernel its kernel manager made."""
 
     pid: int
     started: str | None
     host: str
     files: list[str]
+    connection_files: list[str] = field(default_factory=list)
 
 
 def this_server() -> tuple[int, str | None]:
@@ -71,6 +73,22 @@ def server_is_gone(pid: int, started: str | None, host: str | None) -> bool:
         return False
     now = process_started(pid)
     return now is None or now != started
+
+
+def _is_connection_file(path: str) -> bool:
+    return re.fullmatch(r"kernel-[A-Za-z0-9_-]{1,128}\.json", Path(path).name) is not None
+
+
+def _command_line_words() -> set[str]:
+    """Every argument of every process of this host (a local kernel names its connection
+    file on its command line: ``-f .../kernel-<id>.json``)."""
+    words: set[str] = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                words.update(os.fsdecode(word) for word in argv)
+    return words
 
 
 def _is_server_file(path: str, pid: int) -> bool:
@@ -118,17 +136,30 @@ class ServerRecords:
         self._path(pid).unlink(missing_ok=True)
 
     def remove_files_of_gone_servers(self) -> list[str]:
-        """Remove the jpserver files of servers that are provably gone (and their records);
-        the files removed."""
+        """Remove the jpserver files of servers that are provably gone, and the connection files
+        of their kernels that no process here names (a local kernel outliving its server keeps
+        its own); the records too. The files removed."""
         removed = []
+        in_use: set[str] | None = None
         for path in sorted(self.directory.glob("*.json")):
             with contextlib.suppress(OSError, ValueError, TypeError):
                 record = ServerRecord(**json.loads(path.read_text()))
                 if not server_is_gone(record.pid, record.started, record.host):
                     continue
-                for name in record.files:
+                names = [name for name in record.files if _is_server_file(name, record.pid)]
+                connection_files = [
+                    name for name in record.connection_files if _is_connection_file(name)
+                ]
+                if connection_files and in_use is None:
+                    in_use = _command_line_words()
+                names += [  # jupyter_client puts the real path on the command line
+                    name
+                    for name in connection_files
+                    if not {name, str(Path(name).resolve())} & (in_use or set())
+                ]
+                for name in names:
                     file = Path(name)
-                    if _is_server_file(name, record.pid) and file.is_file():
+                    if file.is_file():
                         file.unlink()
                         removed.append(name)
                 path.unlink()

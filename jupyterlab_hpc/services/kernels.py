@@ -209,6 +209,7 @@ class RemoteKernels(LoggingConfigurable):
         self._kernels: dict[str, RemoteKernel] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._closing: asyncio.Future[None] | None = None
+        self._connection_files: list[str] = []  # of every kernel this server's manager made
         self._valid_presets = [preset for preset in self.presets if self._preset_is_valid(preset)]
         self._wrap_kernel_manager_factory()
 
@@ -353,17 +354,32 @@ class RemoteKernels(LoggingConfigurable):
             self.log.warning("Could not remove %s: %s", name, error)
 
     async def _register_server(self) -> None:
+        await asyncio.to_thread(self._write_server_record)
+
+    def _write_server_record(self) -> None:
+        """This server, its jpserver files and the connection files of every kernel its
+        kernel manager made (local ones too), for a successor if it dies unclean."""
         pid, started = self._server
         files = [
             getattr(self._serverapp, name, None)
             for name in ("info_file", "browser_open_file", "browser_open_file_to_run")
         ]
-        record = ServerRecord(pid, started, this_host(), [str(file) for file in files if file])
-        await asyncio.to_thread(self.servers.write, record)
+        record = ServerRecord(
+            pid,
+            started,
+            this_host(),
+            [str(file) for file in files if file],
+            list(self._connection_files),
+        )
+        try:
+            self.servers.write(record)
+        except OSError as error:
+            self.log.warning("Could not write %s: %s", self.servers.directory, error)
 
     async def _remove_files_of_gone_servers(self) -> None:
         """jupyter_server removes its jpserver-<pid> files only at a clean stop (and
-        ``jupyter server list`` those of any pid not running here, whatever the host)."""
+        ``jupyter server list`` those of any pid not running here, whatever the host), and
+        its kernels' connection files only when it shuts them down."""
         for name in await asyncio.to_thread(self.servers.remove_files_of_gone_servers):
             self.log.info("Removed %s of a Jupyter server that is gone", name)
 
@@ -560,6 +576,10 @@ class RemoteKernels(LoggingConfigurable):
             attach = _ATTACH_PROVISIONER.get()
             if attach is not None:
                 attach(manager)
+            connection_file = getattr(manager, "connection_file", "")
+            if connection_file and connection_file not in self._connection_files:
+                self._connection_files.append(connection_file)
+                self._write_server_record()  # a small file, once per kernel
             return manager
 
         self.kernel_manager.kernel_manager_factory = make_and_attach

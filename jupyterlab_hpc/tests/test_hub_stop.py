@@ -103,6 +103,17 @@ def processes_of_job(job_id: str) -> list[int]:
     return found
 
 
+def processes_naming(path: Path) -> list[int]:
+    needle = b"\0" + str(path).encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if needle in b"\0" + (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
@@ -435,9 +446,13 @@ def test_a_sigkilled_servers_successor_ends_its_jobs_and_removes_its_files(
     hub: Hub, server: int
 ) -> None:
     running, ended = start_remote_kernel(hub), start_remote_kernel(hub)
+    code, local = hub.api("api/kernels", "POST", {"name": "python3"})  # on the login node
+    assert code == 201, local
+    local_connection = hub.runtime_dir / f"kernel-{local['id']}.json"
     running_job = until_ready(hub, running)["job_id"]
     ended_job = until_ready(hub, ended)["job_id"]
     left = [
+        local_connection,
         hub.runtime_dir / f"kernel-{running}.json",
         hub.runtime_dir / f"kernel-{ended}.json",
         hub.state_dir / f"{running}.json",
@@ -458,6 +473,8 @@ def test_a_sigkilled_servers_successor_ends_its_jobs_and_removes_its_files(
     try:
         os.kill(server, signal.SIGKILL)
         wait_for(lambda: not alive(server), 5, "the server died")
+        # ipykernel exits when its parent does; its connection file stays.
+        wait_for(lambda: not processes_naming(local_connection), 10, "the local kernel exited")
         subprocess.run(["scancel", ended_job], check=True)  # it ends while no server runs
         wait_for(lambda: final_state(ended_job), 20, f"job {ended_job} ended")
         assert queued(running_job)  # its launcher waits out the grace period
