@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import shutil
@@ -75,9 +76,13 @@ def jupyter_server(workdir: Path, job_name: str) -> Iterator[tuple[str, str]]:
 
 
 def run_schemathesis(url: str, token: str, workdir: Path, args: argparse.Namespace) -> int:
+    # The token reaches schemathesis in its environment, named in its config file: on its
+    # command line (--header) any user on the machine could read it with ps.
+    config = workdir / "schemathesis.toml"
+    config.write_text('headers = { Authorization = "token ${HPC_FUZZ_TOKEN}" }\n')
     argv = [
-        str(Path(sys.executable).with_name("schemathesis")), "run", f"{url}/hpc/openapi.json",
-        "--header", f"Authorization: token {token}",
+        str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config),
+        "run", f"{url}/hpc/openapi.json",
         "--checks", ",".join(CHECKS),
         "--max-examples", str(args.max_examples),
         "--seed", str(args.seed),
@@ -88,11 +93,16 @@ def run_schemathesis(url: str, token: str, workdir: Path, args: argparse.Namespa
         "--report-har-path", str(workdir / "requests.har"),
         "--no-color",
     ]  # fmt: skip
-    print("$", " ".join(argv).replace(token, "<token>"), flush=True)
+    print("$", " ".join(argv), flush=True)
     with (workdir / "schemathesis.txt").open("w") as output:
         # In the work folder: schemathesis keeps its crash cache (for `st replay`) there.
         status = subprocess.run(
-            argv, cwd=workdir, stdout=output, stderr=subprocess.STDOUT, check=False
+            argv,
+            cwd=workdir,
+            env={**os.environ, "HPC_FUZZ_TOKEN": token},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=False,
         )
     print((workdir / "schemathesis.txt").read_text())
     return status.returncode

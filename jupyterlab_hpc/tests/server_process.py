@@ -22,7 +22,8 @@ from typing import Any
 def jupyter_server_process(workdir: Path, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """``python -m jupyter_server`` with the extension on a free loopback port with a fresh
     token, configured by ``config`` (traitlets sections) beside that; its URL and token.
-    Its configuration, runtime files and log (``server.log``) live in ``workdir``."""
+    Its configuration (with the token, 0600), runtime files and log (``server.log``) live in
+    ``workdir``."""
     token, port = secrets.token_hex(16), free_port()
     server_app = {
         "port": port,
@@ -33,8 +34,9 @@ def jupyter_server_process(workdir: Path, config: dict[str, Any]) -> Iterator[tu
         "jpserver_extensions": {"jupyterlab_hpc": True},
         **config.get("ServerApp", {}),
     }
-    (workdir / "jupyter_server_config.json").write_text(
-        json.dumps({**config, "ServerApp": server_app})
+    # The token is in the config file, readable by root only, not on the server's command line.
+    write_private(
+        workdir / "jupyter_server_config.json", json.dumps({**config, "ServerApp": server_app})
     )
     env = {
         **os.environ,
@@ -51,6 +53,12 @@ def jupyter_server_process(workdir: Path, config: dict[str, Any]) -> Iterator[tu
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def write_private(path: Path, text: str) -> None:
+    """``text`` in a new file ``path`` that only its owner can read, from its first byte."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(text)
 
 
 def free_port() -> int:
