@@ -90,6 +90,12 @@ def text_or_none(value: str) -> str | None:
     return None if text in _ABSENT else text
 
 
+def given_text_or_none(value: str) -> str | None:
+    """Text a user gave (a work dir, an output path) exactly as given, None if absent: not
+    stripped, as Python's strip also takes separators and line breaks off a path's ends."""
+    return None if value in _ABSENT else value
+
+
 @lru_cache(maxsize=4096)
 def int_or_none(value: str) -> int | None:
     text = text_or_none(value)

@@ -22,6 +22,7 @@ from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.fields import (
     SuffixedRecords,
     delimited_records,
+    given_text_or_none,
     gpu_count,
     int_or_none,
     memory_mb,
@@ -227,7 +228,7 @@ def _squeue_job(values: list[str]) -> JobDetail:
         job=job,
         estimated_start=utc_time(values[FIELDS.index("StartTime")]) if pending else None,
         efficiency=None,
-        command=text_or_none(command),
+        command=given_text_or_none(command),
     )
 
 
@@ -268,7 +269,7 @@ def _sacct_job(raw: dict[str, str], steps: list[dict[str, str]]) -> JobDetail:
         cpus=int_or_none(raw["cpus"]),
         memory_mb=allocated_mb,
         gpus=gpu_count(tres),
-        work_dir=text_or_none(raw["work_dir"]),
+        work_dir=given_text_or_none(raw["work_dir"]),
         stdout=None,
         stderr=None,
         array_job_id=array_job_id if array_task_id else None,

@@ -63,6 +63,12 @@ def text(value: Any) -> str | None:
     return None if text in {"", "None", "(null)", "N/A"} else text
 
 
+def given_text(value: Any) -> str | None:
+    """Text a user gave (a work dir, an output path) exactly as given, None if unset: not
+    stripped, as Python's strip also takes separators and line breaks off a path's ends."""
+    return None if value is None or str(value) in {"", "None", "(null)", "N/A"} else str(value)
+
+
 def array_ids(raw: dict[str, Any]) -> tuple[str | None, str | None]:
     """(array job id, task id or the pending rest's range such as ``6-9%1``), or Nones."""
     array_job_id = number(raw.get("array_job_id"))
@@ -241,8 +247,8 @@ def _wait_status(value: Any) -> str | None:
 def _listed_path(value: Any, raw: dict[str, Any]) -> str | None:
     """The path as squeue prints it: relative to the work dir; unset means sbatch's default
     ``slurm-<job id>.out``, named, as squeue does, by the job's own id even in an array."""
-    path = text(value)
-    work_dir = text(raw.get("current_working_directory"))
+    path = given_text(value)
+    work_dir = given_text(raw.get("current_working_directory"))
     if path is None:
         if not raw.get("batch_flag") or work_dir is None:
             return None
@@ -253,8 +259,8 @@ def _listed_path(value: Any, raw: dict[str, Any]) -> str | None:
 def _written_path(value: Any, raw: dict[str, Any]) -> str | None:
     """The file slurmd writes: sbatch's default ``slurm-%A_%a.out`` / ``slurm-%j.out`` when
     unset, relative to the work dir, patterns expanded (job_detail.expand_output_path)."""
-    path = text(value)
-    work_dir = text(raw.get("current_working_directory"))
+    path = given_text(value)
+    work_dir = given_text(raw.get("current_working_directory"))
     array_job_id, array_task_id = array_ids(raw)
     if path is None:
         if not raw.get("batch_flag") or work_dir is None:

@@ -19,7 +19,7 @@ from jupyterlab_hpc.slurm.models import Job
 from jupyterlab_hpc.slurm.partitions import Capacity, NodeCounts, Partition, node_state
 from jupyterlab_hpc.slurm.reasons import reason_text
 from jupyterlab_hpc.slurm.reservations import Reservation
-from jupyterlab_hpc.slurm.restd_dialects import Dialect, array_ids, number, text
+from jupyterlab_hpc.slurm.restd_dialects import Dialect, array_ids, given_text, number, text
 
 _FINISHED = frozenset(
     {
@@ -93,7 +93,7 @@ def _job(raw: dict[str, Any], now: float, *, as_written: bool) -> Job:
         cpus=number(raw.get("cpus")),
         memory_mb=memory_mb(tres_items(tres).get("mem", "")),
         gpus=gpu_count(tres),
-        work_dir=text(raw.get("current_working_directory")),
+        work_dir=given_text(raw.get("current_working_directory")),
         stdout=raw["stdout_file"] if as_written else raw["stdout"],
         stderr=raw["stderr_file"] if as_written else raw["stderr"],
         array_job_id=array_job_id if array_task_id is not None else None,
