@@ -175,9 +175,10 @@ class SlurmRestd(LoggingConfigurable):
     async def get_job_detail(self, job_id: str) -> JobDetail:
         """The job while slurmctld knows it. Not yet here: the efficiency of finished jobs and
         jobs slurmctld forgot (both need slurmdbd's job records, a different JSON)."""
-        # A pending array's rest (1234_[8-20%1]) is no id slurmrestd reads; the array's id
-        # answers with all its tasks, that rest among them.
-        query_id = validation.job_id(job_id).partition("_[")[0]
+        # An array task (1234_7) or a pending array's rest (1234_[8-20%1]) is asked for by its
+        # array's id, which answers with all its tasks: slurmrestd reads no rest's id, and
+        # 22.05's finds no task by its 1234_7 id. find_job takes exactly the one asked for.
+        query_id = validation.job_id(job_id).partition("_")[0]
         answer = await self._slurm("GET", f"/job/{query_id}")
         details = parse_job_details(answer, await self.dialect(), now=time.time())
         detail = find_job(details, job_id)
