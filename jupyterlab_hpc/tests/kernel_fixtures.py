@@ -156,6 +156,26 @@ def active_in_queue(job_id: str) -> bool:
     return result.stdout.strip() == job_id
 
 
+def processes_of_job(job_id: str) -> list[int]:
+    """PIDs of Slurm job ``job_id``'s processes (every node runs on this machine): its steps'
+    slurmstepd and whatever runs in the job, which inherits SLURM_JOB_ID, even if it left the
+    step's process tree. Only this job's: not those of the demo's or another test's jobs."""
+    stepd = f"slurmstepd: [{job_id}.".encode()
+    variable = f"SLURM_JOB_ID={job_id}".encode()
+    found = []
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            command = (process / "cmdline").read_bytes()
+            environment = (process / "environ").read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if command.startswith(stepd) or variable in environment:
+            found.append(int(process.name))
+    return found
+
+
 def node_namespace(cluster: dict[str, Any], node: str) -> str:
     """The network namespace a node's slurmd runs in (cluster.json's from before the tool
     wrote them: the default cluster's names)."""

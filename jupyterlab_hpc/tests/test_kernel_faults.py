@@ -4,7 +4,6 @@ stopped here is started again, every network cut restored."""
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     active_in_queue,
     eventually,
     kernel_is_dead,
+    processes_of_job,
     provisioner_and_job,
     run_code,
     slurm_kernels_fixture,  # noqa: F401 - the fixture slurm_kernels
@@ -28,31 +28,13 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
 pytestmark = [pytest.mark.cluster, pytest.mark.faults]
 
 
-def processes_in_network_of(namespace: str, user: str) -> list[int]:
-    """PIDs of ``user``'s processes inside the node's network namespace."""
-    node_network = subprocess.run(
-        ["ip", "netns", "exec", namespace, "readlink", "/proc/self/ns/net"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    uid = int(subprocess.run(["id", "-u", user], capture_output=True, text=True, check=True).stdout)
-    found = []
-    for process in Path("/proc").iterdir():
-        try:
-            if (
-                process.stat().st_uid == uid
-                and str((process / "ns" / "net").readlink()) == node_network
-            ):
-                found.append(int(process.name))
-        except (FileNotFoundError, PermissionError, ValueError):
-            continue
-    return found
-
-
 async def running_kernel(
-    slurm_kernels: SlurmKernels,
+    slurm_kernels: SlurmKernels, cluster: dict[str, Any]
 ) -> tuple[AsyncKernelManager, SlurmProvisioner, str, str]:
-    """A remote kernel that has run code, its provisioner, its node and its job id."""
-    manager, client = await slurm_kernels.start()
+    """A remote kernel that has run code, its provisioner, its node and its job id. It takes
+    all the node's CPUs, so it runs alone there: killing or preempting its node ends no other
+    job (the demo's, another test's)."""
+    manager, client = await slurm_kernels.start(resources={"cpus": cluster["node_cpus"]})
     provisioner, job_id = provisioner_and_job(manager)
     node = provisioner.node
     assert node is not None
@@ -80,9 +62,9 @@ async def test_a_kernel_outlives_a_slurmctld_restart_in_its_job(
 
 
 async def test_a_dead_node_reports_the_kernel_dead_and_leaves_nothing_running(
-    slurm_kernels: SlurmKernels,
+    slurm_kernels: SlurmKernels, cluster: dict[str, Any]
 ) -> None:
-    manager, provisioner, node, job_id = await running_kernel(slurm_kernels)
+    manager, provisioner, node, job_id = await running_kernel(slurm_kernels, cluster)
 
     async with node_dead(node):
         await eventually(lambda: kernel_is_dead(manager), timeout=GRACE_PERIOD + 30)
@@ -91,16 +73,18 @@ async def test_a_dead_node_reports_the_kernel_dead_and_leaves_nothing_running(
     assert node in reason
     assert job_id in reason
     # Back on the network, the node's slurmd and the launcher end whatever was left of the job.
+    # This job's processes only, found by its id: alice may have others anywhere.
     await eventually(lambda: not active_in_queue(job_id), timeout=60)
-    await eventually(lambda: not processes_in_network_of(f"hpc-{node}", "alice"), timeout=60)
+    await eventually(lambda: not processes_of_job(job_id), timeout=60)
 
 
 async def test_a_preempted_kernel_is_reported_with_the_reason_and_leaves_nothing_running(
     slurm_kernels: SlurmKernels, cluster: dict[str, Any]
 ) -> None:
-    manager, provisioner, node, job_id = await running_kernel(slurm_kernels)
+    manager, provisioner, node, job_id = await running_kernel(slurm_kernels, cluster)
 
-    # A job of the higher-tier partition wants the kernel's node whole: Slurm cancels the kernel's.
+    # A job of the higher-tier partition wants the kernel's node whole: Slurm cancels the kernel's
+    # (the only job there).
     urgent = subprocess.run(
         [*CLUSTER_PREFIX, "sbatch", "--parsable", f"--partition={cluster['preempting_partition']}",
          f"--nodelist={node}", "--exclusive", "--output=/dev/null", "--wrap=sleep 300"],
@@ -118,5 +102,4 @@ async def test_a_preempted_kernel_is_reported_with_the_reason_and_leaves_nothing
     assert provisioner.job_status is not None
     assert provisioner.job_status.state == "PREEMPTED"
     assert not active_in_queue(job_id)
-    namespace = cluster["node_namespaces"][node]
-    await eventually(lambda: not processes_in_network_of(namespace, "alice"), timeout=30)
+    await eventually(lambda: not processes_of_job(job_id), timeout=30)
