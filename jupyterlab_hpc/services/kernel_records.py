@@ -34,6 +34,7 @@ class KernelRecord:
     server_started: str | None  # the process's start in clock ticks since boot (Linux)
     server_host: str | None = None  # None in records of older versions: this host
     connection_file: str | None = None  # the KernelManager's (it holds the kernel's key)
+    listed: bool = True  # under /hpc/kernels; False: started through Jupyter's /api/kernels
 
 
 @dataclass(frozen=True)

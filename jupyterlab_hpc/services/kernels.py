@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +72,7 @@ PROGRESS_SCHEMA_ID = "https://jupyterlab-hpc.readthedocs.io/events/kernel-progre
 PROGRESS_SCHEMA = Path(__file__).parents[1] / "events" / "kernel_progress.yaml"
 _FINAL: frozenset[KernelState] = frozenset({"ended", "failed"})
 _PLAIN_PROVISIONERS = {None, "local-provisioner", PROVISIONER_NAME}
+_KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 _KERNEL_LOG = re.compile(r"kernel-(\d+)\.log")
 _SAFE_KERNEL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -202,6 +203,7 @@ class RemoteKernels(LoggingConfigurable):
         self.contents_manager = serverapp.contents_manager
         self.event_logger = serverapp.event_logger
         self.event_logger.register_event_schema(PROGRESS_SCHEMA)
+        self.event_logger.add_listener(schema_id=_KERNEL_ACTIONS, listener=self._kernel_action)
         directory = Path(self.state_dir or Path(serverapp.runtime_dir) / "jupyterlab-hpc-kernels")
         self.records = KernelRecords(directory)
         self.servers = ServerRecords(Path(serverapp.runtime_dir) / "jupyterlab-hpc-servers")
@@ -210,6 +212,7 @@ class RemoteKernels(LoggingConfigurable):
         self._background: set[asyncio.Task[None]] = set()
         self._closing: asyncio.Future[None] | None = None
         self._connection_files: list[str] = []  # of every kernel this server's manager made
+        self._unlisted: set[str] = set()  # records of Slurm kernels of Jupyter's /api/kernels
         self._valid_presets = [preset for preset in self.presets if self._preset_is_valid(preset)]
         self._wrap_kernel_manager_factory()
 
@@ -297,41 +300,47 @@ class RemoteKernels(LoggingConfigurable):
                 resources=record.resources,
                 job_id=record.provisioner_info.get("job_id"),
             )
-            self._kernels[kernel.id] = kernel
+            if record.listed:
+                self._kernels[kernel.id] = kernel
+            provisioner = SlurmProvisioner(parent=self.kernel_manager)
+            await provisioner.load_provisioner_info(record.provisioner_info)
             try:
-                outcome = await self._end_job_of_gone_server(kernel, record)
+                outcome, cancelled = await self._end_job_of_gone_server(kernel, provisioner)
             finally:
                 await asyncio.to_thread(self._remove_connection_file, record)
-            self._finish(kernel, "ended", f"The Jupyter server that started it stopped; {outcome}.")
-            self.log.info("Remote kernel %s of a stopped server: %s", kernel.id, kernel.reason)
+            reason = f"The Jupyter server that started it stopped; {outcome}."
+            if record.listed:
+                self._finish(kernel, "ended", reason)
+            else:  # a kernel of Jupyter's own API: only the log says
+                self.records.remove(kernel.id)
+            self.log.info("Remote kernel %s of a stopped server: %s", kernel.id, reason)
+            if cancelled:
+                # Ended here, healthy until its server died: its log tells nothing. Secrets
+                # of a job that never started would never be read.
+                await self._remove_private_file(provisioner, f"kernel-{kernel.job_id}.log")
+                await self._remove_private_file(provisioner, f"{kernel.id}.json")
 
-    async def _end_job_of_gone_server(self, kernel: RemoteKernel, record: KernelRecord) -> str:
-        """Cancel the job if it still runs; what happened to it, in words."""
-        provisioner = SlurmProvisioner(parent=self.kernel_manager)
-        await provisioner.load_provisioner_info(record.provisioner_info)
+    async def _end_job_of_gone_server(
+        self, kernel: RemoteKernel, provisioner: SlurmProvisioner
+    ) -> tuple[str, bool]:
+        """Cancel the job if it still runs; what happened to it, in words, and whether it
+        was cancelled here."""
         job_id = kernel.job_id
         if job_id is None:
-            return "no job"
+            return "no job", False
         try:
             status = await job_status(provisioner.runner, job_id)
         except SlurmError as error:
             self.log.warning("Cannot ask Slurm about job %s: %s", job_id, error)
             await provisioner.cleanup()  # scancel, logging what Slurm refuses
-            outcome = f"Slurm was asked to cancel its job {job_id}"
-        else:
-            kernel.status = status
-            if status is None:
-                return f"its Slurm job {job_id} had already ended (no longer known to Slurm)"
-            if status.finished:  # the launcher's grace period, a time limit, scancel ...
-                # Its log (kept if the kernel died) stays for kernel_log_retention_days.
-                return f"its Slurm job {job_id} had already ended ({status.state})"
-            await provisioner.cleanup()  # scancel, logging what Slurm refuses
-            outcome = f"its Slurm job {job_id} was cancelled"
-        # Ended here, healthy until its server died: its log tells nothing. Secrets of a job
-        # that never started would never be read.
-        await self._remove_private_file(provisioner, f"kernel-{job_id}.log")
-        await self._remove_private_file(provisioner, f"{kernel.id}.json")
-        return outcome
+            return f"Slurm was asked to cancel its job {job_id}", True
+        if status is None:
+            return f"its Slurm job {job_id} had already ended (no longer known to Slurm)", False
+        if status.finished:  # the launcher's grace period, a time limit, scancel ...
+            # Its log (kept if the kernel died) stays for kernel_log_retention_days.
+            return f"its Slurm job {job_id} had already ended ({status.state})", False
+        await provisioner.cleanup()  # scancel, logging what Slurm refuses
+        return f"its Slurm job {job_id} was cancelled", True
 
     def _remove_connection_file(self, record: KernelRecord) -> None:
         """The connection file (HMAC key) the gone server's KernelManager wrote."""
@@ -411,6 +420,9 @@ class RemoteKernels(LoggingConfigurable):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, *map(self._shut_down, ready), return_exceptions=True)
+        # The kernel manager's shutdown_all, next, ends those; its events may come too late.
+        for kernel_id in self._unlisted:
+            self.records.remove(kernel_id)
         self.servers.remove(self._server[0])
 
     # -- one kernel's life ------------------------------------------------------------------
@@ -525,26 +537,57 @@ class RemoteKernels(LoggingConfigurable):
     async def _persist(self, kernel: RemoteKernel) -> None:
         if kernel.provisioner is None:
             return
-        info = await kernel.provisioner.get_provisioner_info()
-        # The kernel's HMAC key stays out: a successor only cancels the job.
-        connection = {k: v for k, v in (info.get("connection_info") or {}).items() if k != "key"}
+        record = await self._record(kernel.id, kernel.kernel_name, kernel.provisioner)
         if kernel.state in _FINAL:  # it ended while we waited
             return
+        await asyncio.to_thread(self.records.write, replace(record, resources=kernel.resources))
+
+    async def _record(
+        self,
+        kernel_id: str,
+        kernel_name: str,
+        provisioner: SlurmProvisioner,
+        *,
+        listed: bool = True,
+    ) -> KernelRecord:
+        info = await provisioner.get_provisioner_info()
+        # The kernel's HMAC key stays out: a successor only cancels the job.
+        connection = {k: v for k, v in (info.get("connection_info") or {}).items() if k != "key"}
         pid, started = self._server
-        manager = (
-            self.kernel_manager.get_kernel(kernel.id) if kernel.id in self.kernel_manager else None
-        )
-        record = KernelRecord(
-            kernel_id=kernel.id,
-            kernel_name=kernel.kernel_name,
-            resources=kernel.resources,
+        known = kernel_id in self.kernel_manager
+        manager = self.kernel_manager.get_kernel(kernel_id) if known else None
+        return KernelRecord(
+            kernel_id=kernel_id,
+            kernel_name=kernel_name,
+            resources={},
             provisioner_info={**info, "connection_info": connection},
             server_pid=pid,
             server_started=started,
             server_host=this_host(),
             connection_file=getattr(manager, "connection_file", None) or None,
+            listed=listed,
         )
-        await asyncio.to_thread(self.records.write, record)
+
+    async def _kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:  # noqa: ARG002
+        """Slurm kernels started through Jupyter's own /api/kernels (a Slurm kernelspec, not
+        "Restart Kernel on Cluster") get a record too, so a successor of a server that dies
+        ends their jobs as well; not listed under /hpc/kernels. From jupyter_server's kernel
+        action events."""
+        kernel_id = data.get("kernel_id")
+        if data.get("status") != "success" or not kernel_id or kernel_id in self._kernels:
+            return
+        if data.get("action") == "shutdown":
+            self._unlisted.discard(kernel_id)
+            await asyncio.to_thread(self.records.remove, kernel_id)
+        elif data.get("action") in {"start", "restart"} and kernel_id in self.kernel_manager:
+            manager = self.kernel_manager.get_kernel(kernel_id)
+            provisioner = getattr(manager, "provisioner", None)
+            if not isinstance(provisioner, SlurmProvisioner) or provisioner.job_id is None:
+                return
+            record = await self._record(kernel_id, manager.kernel_name, provisioner, listed=False)
+            if kernel_id in self.kernel_manager and not manager.shutting_down:
+                self._unlisted.add(kernel_id)
+                await asyncio.to_thread(self.records.write, record)
 
     def _emit(self, kernel: RemoteKernel, event: str) -> None:
         view = kernel.to_json()

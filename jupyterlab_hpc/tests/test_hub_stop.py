@@ -426,6 +426,7 @@ def test_the_hubs_stop_ends_the_kernels_job_at_once(hub: Hub, server: int) -> No
     assert_ended_cleanly(hub, job_id, kernel_id, stopped_at)
     assert not (hub.runtime_dir / f"jpserver-{server}.json").exists()
     assert "received signal 2, stopping" in hub.log_text()
+    assert not list(hub.state_dir.glob("*.json"))  # no record left for a successor
 
 
 def test_sigterm_ends_the_remote_kernels_job_at_once(hub: Hub, server: int) -> None:
@@ -443,16 +444,20 @@ def test_sigterm_ends_the_remote_kernels_job_at_once(hub: Hub, server: int) -> N
 
 
 def test_a_sigkilled_servers_successor_ends_its_jobs_and_removes_its_files(
-    hub: Hub, server: int
+    hub: Hub, server: int, old_logs: tuple[Path, Path]
 ) -> None:
+    api, api_job = start_jupyter_kernel(hub)  # recorded too, but not listed
     running, ended = start_remote_kernel(hub), start_remote_kernel(hub)
     code, local = hub.api("api/kernels", "POST", {"name": "python3"})  # on the login node
     assert code == 201, local
     local_connection = hub.runtime_dir / f"kernel-{local['id']}.json"
     running_job = until_ready(hub, running)["job_id"]
     ended_job = until_ready(hub, ended)["job_id"]
+    wait_for((hub.state_dir / f"{api}.json").exists, 5, "the /api/kernels record")
     left = [
         local_connection,
+        hub.runtime_dir / f"kernel-{api}.json",
+        hub.state_dir / f"{api}.json",
         hub.runtime_dir / f"kernel-{running}.json",
         hub.runtime_dir / f"kernel-{ended}.json",
         hub.state_dir / f"{running}.json",
@@ -461,7 +466,51 @@ def test_a_sigkilled_servers_successor_ends_its_jobs_and_removes_its_files(
         hub.server_record(server),
     ]
     assert all(path.exists() for path in left), [str(p) for p in left if not p.exists()]
-    # Logs of kernels that died long ago (their jobs are gone) and of one that died lately.
+    expired, recent = old_logs
+    os.kill(server, signal.SIGKILL)
+    wait_for(lambda: not alive(server), 5, "the server died")
+    # ipykernel exits when its parent does; its connection file stays.
+    wait_for(lambda: not processes_naming(local_connection), 10, "the local kernel exited")
+    subprocess.run(["scancel", ended_job], check=True)  # it ends while no server runs
+    wait_for(lambda: final_state(ended_job), 20, f"job {ended_job} ended")
+    assert queued(running_job)  # its launcher waits out the grace period
+    assert (HANDOFF_DIR / f"kernel-{ended_job}.log").exists()
+
+    hub.stop_server()  # the hub notices its server is gone
+    stopped_at = time.monotonic()
+    hub.start_server()
+    assert_cancelled_at_once(running_job, stopped_at)
+    assert_cancelled_at_once(api_job, stopped_at)
+
+    code, listing = hub.api("hpc/kernels")
+    assert code == 200, listing
+    reasons = {kernel["id"]: kernel["reason"] for kernel in listing["kernels"]}
+    assert set(reasons) == {running, ended}  # not the one of Jupyter's own API
+    assert reasons[running] == (
+        f"The Jupyter server that started it stopped; its Slurm job {running_job} was cancelled."
+    )
+    assert reasons[ended] == (
+        f"The Jupyter server that started it stopped; its Slurm job {ended_job} "
+        "had already ended (CANCELLED)."
+    )
+    log = hub.log_text()
+    assert f"its Slurm job {running_job} was cancelled" in log
+    assert f"its Slurm job {api_job} was cancelled" in log
+    assert f"its Slurm job {ended_job} had already ended (CANCELLED)" in log
+    assert f"its Slurm job {ended_job} was cancelled" not in log
+
+    assert [str(path) for path in left if path.exists()] == []
+    assert not list(hub.runtime_dir.glob(f"jpserver-{server}*"))
+    # The cancelled kernel's log tells nothing; the dead one's is kept, as are recent ones.
+    assert not (HANDOFF_DIR / f"kernel-{running_job}.log").exists()
+    assert (HANDOFF_DIR / f"kernel-{ended_job}.log").exists()
+    assert not expired.exists()
+    assert recent.exists()
+
+
+@pytest.fixture
+def old_logs() -> Iterator[tuple[Path, Path]]:
+    """Logs of kernels that died 8 days ago and 6 days ago (their jobs long gone)."""
     alice = pwd.getpwnam(USER)
     expired = HANDOFF_DIR / f"kernel-{90_000_000 + os.getpid()}.log"
     recent = HANDOFF_DIR / f"kernel-{91_000_000 + os.getpid()}.log"
@@ -470,47 +519,13 @@ def test_a_sigkilled_servers_successor_ends_its_jobs_and_removes_its_files(
         os.chown(path, alice.pw_uid, alice.pw_gid)
         then = time.time() - age_days * 86400
         os.utime(path, (then, then))
-    try:
-        os.kill(server, signal.SIGKILL)
-        wait_for(lambda: not alive(server), 5, "the server died")
-        # ipykernel exits when its parent does; its connection file stays.
-        wait_for(lambda: not processes_naming(local_connection), 10, "the local kernel exited")
-        subprocess.run(["scancel", ended_job], check=True)  # it ends while no server runs
-        wait_for(lambda: final_state(ended_job), 20, f"job {ended_job} ended")
-        assert queued(running_job)  # its launcher waits out the grace period
-        assert (HANDOFF_DIR / f"kernel-{ended_job}.log").exists()
+    yield expired, recent
+    expired.unlink(missing_ok=True)
+    recent.unlink(missing_ok=True)
 
-        hub.stop_server()  # the hub notices its server is gone
-        stopped_at = time.monotonic()
-        hub.start_server()
-        wait_for(lambda: not queued(running_job), ENDS_WITHIN, f"job {running_job} ended")
-        assert time.monotonic() - stopped_at < ENDS_WITHIN
-        assert wait_for(lambda: final_state(running_job), 20, "accounting") == "CANCELLED"
-        wait_for(lambda: not processes_of_job(running_job), 5, "no process of the job")
 
-        code, listing = hub.api("hpc/kernels")
-        assert code == 200, listing
-        reasons = {kernel["id"]: kernel["reason"] for kernel in listing["kernels"]}
-        assert reasons[running] == (
-            f"The Jupyter server that started it stopped; its Slurm job {running_job} "
-            "was cancelled."
-        )
-        assert reasons[ended] == (
-            f"The Jupyter server that started it stopped; its Slurm job {ended_job} "
-            "had already ended (CANCELLED)."
-        )
-        log = hub.log_text()
-        assert f"its Slurm job {running_job} was cancelled" in log
-        assert f"its Slurm job {ended_job} had already ended (CANCELLED)" in log
-        assert f"its Slurm job {ended_job} was cancelled" not in log
-
-        assert [str(path) for path in left if path.exists()] == []
-        assert not list(hub.runtime_dir.glob(f"jpserver-{server}*"))
-        # The cancelled kernel's log tells nothing; the dead one's is kept, as are recent ones.
-        assert not (HANDOFF_DIR / f"kernel-{running_job}.log").exists()
-        assert (HANDOFF_DIR / f"kernel-{ended_job}.log").exists()
-        assert not expired.exists()
-        assert recent.exists()
-    finally:
-        expired.unlink(missing_ok=True)
-        recent.unlink(missing_ok=True)
+def assert_cancelled_at_once(job_id: str, since: float) -> None:
+    wait_for(lambda: not queued(job_id), ENDS_WITHIN, f"job {job_id} ended")
+    assert time.monotonic() - since < ENDS_WITHIN
+    assert wait_for(lambda: final_state(job_id), 20, f"job {job_id} in accounting") == "CANCELLED"
+    wait_for(lambda: not processes_of_job(job_id), 5, f"no process of job {job_id}")
