@@ -46,9 +46,10 @@ CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" /
 CLUSTER_DIR = Path(os.environ.get("HPC_CLUSTER_DIR", "/var/tmp/jupyterlab-hpc-cluster"))
 # What runs a command with the cluster's own Slurm: nothing for the host's, a chroot otherwise.
 PREFIX = json.loads((CLUSTER_DIR / "cluster.json").read_text()).get("command_prefix", [])
-# The separator of the captured squeue and sacct outputs. The backend makes a fresh one for
-# every query (fields.query_separator); the tests read the captures with this one.
-CAPTURE_SEPARATOR = SEPARATOR
+# The separator of the captured squeue outputs (the tests read them with it); the backend makes
+# a fresh one for every query (fields.query_separator). sacct's output has the same shape
+# whatever its delimiter: it keeps SEPARATOR, which every release's captures have.
+CAPTURE_SEPARATOR = SEPARATOR + "captured" * 2
 
 # (description, sbatch arguments): one job of each shape the parsers must understand.
 JOB_SHAPES = (
@@ -218,7 +219,7 @@ def capture_job_details(target: Path, work_dir: Path, submitted: list[str]) -> N
         scontrol = run([*ALICE, "scontrol", "show", "job", job_id])
         (target / f"scontrol_job_{shape}.txt").write_text(scontrol)
     for shape in (*finished, "running"):
-        sacct = run([*ALICE, *sacct_job_argv(ids[shape], CAPTURE_SEPARATOR)])
+        sacct = run([*ALICE, *sacct_job_argv(ids[shape], SEPARATOR)])
         (target / f"sacct_job_{shape}.txt").write_text(sacct)
 
 
@@ -275,7 +276,7 @@ def main() -> None:
                 for _, args in JOB_SHAPES
             ]
             time.sleep(2)  # let the scheduler start what can start
-            (target / "squeue_mine.txt").write_text(
+            (target / "squeue_listing.txt").write_text(
                 run([*ALICE, *squeue_argv(CAPTURE_SEPARATOR, mine=True)])
             )
             capture_cluster_views(target)

@@ -8,9 +8,12 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
 
-# Between the fields of delimited output of names only admins choose (sinfo --Format suffixes:
-# partitions, nodes) and the start of every per-query separator: a character Slurm copies as is.
+# Between fields of delimited output whose text no user chooses (ids, states, times, numbers,
+# the names of partitions, nodes and accounts, which admins give): a character Slurm copies as
+# is. Around text users choose, a separator made for the query (query_separator).
 SEPARATOR = "\x1f"
+# What a query's record end starts with (record_end): the record separator.
+RECORD_END = "\x1e"
 
 
 def query_separator() -> str:
@@ -21,36 +24,36 @@ def query_separator() -> str:
     return SEPARATOR + secrets.token_hex(8)
 
 
-class SuffixedRecords:
-    """Records of output in which every value is followed by ``separator`` and every record by
-    a line break (squeue ``--Format``/``--format`` with the separator as each field's suffix).
+def record_end(separator: str) -> str:
+    """What ends each record of a query with ``separator``: as unpredictable, yet different."""
+    return RECORD_END + separator[len(SEPARATOR) :]
+
+
+class EndedRecords:
+    """Records of output in which each record's last value is followed by ``end`` and a line
+    break (squeue ``--Format`` with ``end`` as the last field's suffix).
 
     Fed the output's lines in order, it hands back each record as soon as it is whole: the
-    line that brings it to ``width`` separators ends it. A value may hold line breaks, so a
-    record may take several lines; none can end one early, as no value holds the separator.
+    first line ending with ``end``. A value may hold line breaks, so a record may take several
+    lines; none can end one early, as no value holds ``end``.
     """
 
-    def __init__(self, separator: str, width: int) -> None:
-        self.separator = separator
-        self.width = width
+    def __init__(self, end: str) -> None:
+        self.end = end
         self._fragments: list[str] = []
-        self._count = 0
 
     def feed(self, lines: Iterable[str]) -> Iterator[str]:
-        """The records the ``lines`` complete, each ending with its last value's separator."""
-        separator, width = self.separator, self.width
+        """The records the ``lines`` complete, each with its ``end``."""
+        end, fragments = self.end, self._fragments
         for line in lines:
-            count = line.count(separator)
-            if not self._fragments and count == width:
+            if not line.endswith(end):
+                fragments.append(line)
+            elif fragments:
+                fragments.append(line)
+                yield "\n".join(fragments)
+                fragments.clear()
+            else:
                 yield line  # the usual case: a record on one line
-                continue
-            self._fragments.append(line)
-            self._count += count
-            if self._count >= width:
-                record = "\n".join(self._fragments)
-                self._fragments, self._count = [], 0
-                if record.endswith(separator):  # else not squeue's shape: skipped
-                    yield record
 
 
 def delimited_records(output: str, separator: str, width: int) -> list[list[str]]:

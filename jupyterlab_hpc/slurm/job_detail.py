@@ -20,24 +20,32 @@ from typing import Any
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.fields import (
-    SuffixedRecords,
+    EndedRecords,
     delimited_records,
     given_text_or_none,
     gpu_count,
     int_or_none,
     memory_mb,
+    record_end,
     text_or_none,
     tres_items,
     utc_time,
 )
 from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
-from jupyterlab_hpc.slurm.squeue import FIELDS, job_from_values, squeue_format
+from jupyterlab_hpc.slurm.squeue import (
+    FIELDS,
+    GIVEN_FIELDS,
+    job_from_values,
+    record_values,
+    squeue_format,
+)
 
-# squeue's fields beyond the listing's (squeue.FIELDS), in output order: the job's own id
+# squeue's fields beyond the listing's (squeue.FIELDS, squeue.GIVEN_FIELDS): the job's own id
 # (what %j expands to; an array task's differs from its array's), the node of its batch step
-# (%N), the script with its arguments, the wait status it ended with.
-_SQUEUE_DETAIL_FIELDS = ("JobID", "BatchHost", "Command", "exit_code")
+# (%N), the wait status it ended with; and the script with its arguments, a user's text.
+_SQUEUE_DETAIL_FIELDS = (*FIELDS, "JobID", "BatchHost", "exit_code")
+_SQUEUE_DETAIL_GIVEN = (*GIVEN_FIELDS, "Command")
 # (our field, sacct field) in output order. No SubmitLine: it can span several lines.
 # 22.05's sacct has no StdOut/StdErr fields.
 _SACCT_FIELDS = (
@@ -109,7 +117,7 @@ def squeue_job_argv(job_id: str, separator: str) -> list[str]:
         "--states=all",
         f"--jobs={validation.job_id(job_id)}",
         "--Format",
-        squeue_format((*FIELDS, *_SQUEUE_DETAIL_FIELDS), separator),
+        squeue_format(_SQUEUE_DETAIL_FIELDS, _SQUEUE_DETAIL_GIVEN, separator),
     ]
 
 
@@ -130,9 +138,13 @@ def sacct_job_argv(job_id: str, separator: str) -> list[str]:
 
 def parse_squeue_jobs(output: str, separator: str) -> list[JobDetail]:
     """Jobs from ``squeue_job_argv(..., separator)`` output; an unknown task is []."""
-    width = len(FIELDS) + len(_SQUEUE_DETAIL_FIELDS)
-    records = SuffixedRecords(separator, width).feed(output.split("\n"))
-    return [_squeue_job(record.split(separator)) for record in records]
+    records = EndedRecords(record_end(separator)).feed(output.split("\n"))
+    widths = len(_SQUEUE_DETAIL_FIELDS), len(_SQUEUE_DETAIL_GIVEN)
+    return [
+        _squeue_job(values)
+        for record in records
+        if (values := record_values(record, separator, *widths)) is not None
+    ]
 
 
 def parse_sacct_jobs(output: str, separator: str) -> list[JobDetail]:
@@ -201,8 +213,10 @@ def expand_output_path(
 
 
 def _squeue_job(values: list[str]) -> JobDetail:
-    listed = job_from_values(values)
-    own_id, batch_host, command, wait_status = values[len(FIELDS) : len(FIELDS) + 4]
+    trusted = len(_SQUEUE_DETAIL_FIELDS)
+    listed = job_from_values([*values[: len(FIELDS)], *values[trusted:-1]])
+    own_id, batch_host, wait_status = values[len(FIELDS) : trusted]
+    command = values[-1]
 
     def output_path(path: str | None) -> str | None:
         if path is None:

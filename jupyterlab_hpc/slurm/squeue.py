@@ -4,24 +4,26 @@ Delimited text rather than ``--json``: it exists in every Slurm release with the
 shape, honours squeue's filters (22.05's ``--json`` ignores them), and is far cheaper
 on big queues (see CONTRIBUTING.md, "Choosing output formats").
 
-Slurm prints job names, work dirs and output paths as users gave them, line breaks and all;
-every value ends with a separator made for the one query (fields.query_separator), so no
-value can end a field or a record early. The output is read in lines split on "\n" only.
+Slurm prints job names, work dirs and output paths as users gave them, line breaks and all:
+each of those values is followed by a separator made for the one query
+(fields.query_separator), the record by an end made from it (fields.record_end), so no value
+can end a field or a record early. The output is read in lines split on "\n" only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from jupyterlab_hpc.slurm.fields import (
     SEPARATOR,
-    SuffixedRecords,
+    EndedRecords,
     duration_seconds,
     given_text_or_none,
     gpu_count,
     int_or_none,
     memory_mb,
+    record_end,
     text_or_none,
     tres_items,
     utc_time,
@@ -31,11 +33,11 @@ from jupyterlab_hpc.slurm.reasons import reason_text
 
 # (our field, squeue --Format field) in output order. --Format rather than --format: only it
 # offers the output paths and the allocated TRES (total memory, GPUs) in every release.
+# First the fields whose text no user chooses, with SEPARATOR between them ...
 _FIELDS = (
     ("id", "JobArrayID"),
     ("array_job_id", "ArrayJobID"),
     ("array_task_id", "ArrayTaskID"),
-    ("name", "Name"),
     ("user", "UserName"),
     ("account", "Account"),
     ("partition", "Partition"),
@@ -51,30 +53,56 @@ _FIELDS = (
     ("node_count", "NumNodes"),
     ("cpus", "NumCPUs"),
     ("tres", "tres-alloc"),
+)
+# ... then the text users choose, each value after the query's separator, the record's end last.
+# The query's separator only where it is needed: 16 more bytes per separator make a 10,000-job
+# listing 160 kB longer, and squeue, decoding and hashing the lines slower.
+_GIVEN_FIELDS = (
+    ("name", "Name"),
     ("work_dir", "WorkDir"),
     ("stdout", "StdOut"),
     ("stderr", "StdErr"),
 )
 FIELDS = tuple(field for _, field in _FIELDS)
-WIDTH = len(FIELDS)
+GIVEN_FIELDS = tuple(field for _, field in _GIVEN_FIELDS)
 
 
-def squeue_format(fields: Iterable[str], separator: str) -> str:
-    """A ``--Format`` printing each field whole (no size given), then ``separator``."""
-    return ",".join(f"{field}:{separator}" for field in fields)
+def squeue_format(fields: Sequence[str], given: Sequence[str], separator: str) -> str:
+    """A ``--Format`` printing each field whole (no size given) followed by its suffix:
+    SEPARATOR between ``fields``, ``separator`` after the last of them and after each ``given``
+    field but the last, which ``record_end(separator)`` follows."""
+    suffixes = [
+        *[SEPARATOR] * (len(fields) - 1),
+        *[separator] * len(given),
+        record_end(separator),
+    ]
+    return ",".join(
+        f"{field}:{suffix}" for field, suffix in zip((*fields, *given), suffixes, strict=True)
+    )
+
+
+def record_values(record: str, separator: str, width: int, given: int) -> list[str] | None:
+    """The values of a record of ``squeue_format`` output: ``width`` fields, then ``given``
+    ones; None if the record has another shape."""
+    head, *texts = record.split(separator)
+    values = head.split(SEPARATOR)
+    if len(values) != width or len(texts) != given:
+        return None
+    texts[-1] = texts[-1][: -len(record_end(separator))]
+    return [*values, *texts]
 
 
 def squeue_argv(separator: str, *, mine: bool = False) -> list[str]:
-    """squeue for the caller's jobs (``mine``) or the whole queue, values ended by
-    ``separator`` (fields.query_separator(): a fresh one for every query)."""
-    argv = ["squeue", "--noheader", "--Format", squeue_format(FIELDS, separator)]
+    """squeue for the caller's jobs (``mine``) or the whole queue, the text users choose
+    delimited by ``separator`` (fields.query_separator(): a fresh one for every query)."""
+    argv = ["squeue", "--noheader", "--Format", squeue_format(FIELDS, GIVEN_FIELDS, separator)]
     return [*argv, "--me"] if mine else argv
 
 
 def parse_jobs(lines: Iterable[str], separator: str) -> list[Job]:
     """Jobs from lines of ``squeue_argv(separator)`` output; malformed records are skipped."""
-    records = SuffixedRecords(separator, WIDTH).feed(lines)
-    return [job_from_values(record.split(separator)) for record in records]
+    records = EndedRecords(record_end(separator)).feed(lines)
+    return [job for record in records if (job := _job_of(record, separator)) is not None]
 
 
 class SqueueParser:
@@ -107,33 +135,37 @@ class Listing:
     def __init__(self, separator: str, last_listing: dict[str, Job]) -> None:
         self.separator = separator
         self.jobs: list[Job] = []
-        # The jobs by their record with SEPARATOR for the query's separator, which changes at
-        # every read. That key is the record's only when no value holds SEPARATOR itself (the
-        # values could be split differently otherwise): only such records are reused.
+        # The jobs by their record with NUL for the separator's random part, which changes at
+        # every read: no value can hold NUL (Slurm's strings are C strings), so the key still
+        # tells where each value ends, as the record does.
         self.reusable: dict[str, Job] = {}
-        self._records = SuffixedRecords(separator, WIDTH)
+        self._random = separator[len(SEPARATOR) :]
+        self._records = EndedRecords(record_end(separator))
         self._last_listing = last_listing
 
     def parse(self, lines: Iterable[str]) -> None:
         """Add the jobs whose records ``lines``, the next part of the output, complete."""
-        separator, last_listing, reusable, jobs = (
-            self.separator, self._last_listing, self.reusable, self.jobs
+        separator, random, last_listing, reusable, jobs = (
+            self.separator, self._random, self._last_listing, self.reusable, self.jobs
         )  # fmt: skip
         for record in self._records.feed(lines):
-            key = record.replace(separator, SEPARATOR)
-            if key.count(SEPARATOR) != WIDTH:
-                jobs.append(job_from_values(record.split(separator)))
-                continue
-            job = last_listing.get(key) or job_from_values(record.split(separator))
-            reusable[key] = job
-            jobs.append(job)
+            key = record.replace(random, "\x00")
+            job = last_listing.get(key) or _job_of(record, separator)
+            if job is not None:
+                reusable[key] = job
+                jobs.append(job)
+
+
+def _job_of(record: str, separator: str) -> Job | None:
+    values = record_values(record, separator, len(FIELDS), len(GIVEN_FIELDS))
+    return None if values is None else job_from_values(values)
 
 
 def job_from_values(values: list[str]) -> Job:
-    """The job of a record's values in FIELDS' order (more may follow)."""
-    (job_id, array_job_id, array_task_id, name, user, account, partition, qos, state, reason,
+    """The job of a record's values: FIELDS, then GIVEN_FIELDS."""
+    (job_id, array_job_id, array_task_id, user, account, partition, qos, state, reason,
      submit_time, start_time, end_time, time_limit, elapsed, nodes, node_count, cpus, tres,
-     work_dir, stdout, stderr) = values[:WIDTH]  # in FIELDS' order  # fmt: skip
+     name, work_dir, stdout, stderr) = values  # fmt: skip
     state = state.strip()
     pending = state == "PENDING"
     reason_code = text_or_none(reason)

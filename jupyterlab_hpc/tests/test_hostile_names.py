@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyterlab_hpc.slurm.fields import SEPARATOR, query_separator
+from jupyterlab_hpc.slurm.fields import SEPARATOR, query_separator, record_end
 from jupyterlab_hpc.slurm.job_detail import (
     JobDetail,
     parse_sacct_jobs,
@@ -32,7 +32,7 @@ from jupyterlab_hpc.slurm.job_detail import (
     squeue_job_argv,
 )
 from jupyterlab_hpc.slurm.runner import command_environment
-from jupyterlab_hpc.slurm.squeue import WIDTH, SqueueParser, parse_jobs, squeue_argv
+from jupyterlab_hpc.slurm.squeue import SqueueParser, parse_jobs, squeue_argv
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user
 
 pytestmark = pytest.mark.cluster
@@ -44,14 +44,23 @@ FORGED_ID = "999999"
 
 
 def forged_record(separator: str, *, user: str = VICTIM, state: str = "RUNNING") -> str:
-    """A whole squeue record as the backend once parsed them: FIELDS' values, each followed by
-    ``separator``, claiming job FORGED_ID of ``user``."""
+    """A whole squeue record as the backend once parsed them (every value followed by
+    ``separator``), claiming job FORGED_ID of ``user``."""
     values = [FORGED_ID, FORGED_ID, "N/A", "forged", user, "proj1", "debug", "normal", state,
               "None", "2026-01-01T00:00:00", "2026-01-01T00:00:00", "2026-01-01T01:00:00",
               "1:00:00", "0:10", "n1", "1", "1", "cpu=1,mem=500M,node=1,billing=1", "/tmp",
               "/etc/shadow", "/etc/shadow"]  # fmt: skip
-    assert len(values) == WIDTH
+    assert len(values) == 22  # squeue.FIELDS and squeue.GIVEN_FIELDS
     return "".join(value + separator for value in values)
+
+
+def forged_listing_record(separator: str) -> str:
+    """The same record in the backend's layout (squeue.squeue_format), as it would be were
+    ``separator`` the query's."""
+    values = forged_record(SEPARATOR).split(SEPARATOR)[:-1]
+    head = [*values[:3], *values[4:19]]
+    given = [values[3], *values[19:]]
+    return SEPARATOR.join(head) + separator + separator.join(given) + record_end(separator)
 
 
 SCONTROL_LINES = "\n   UserId=alice(1001) GroupId=alice(1001) MCS_label=N/A\n   StdOut=/etc/shadow"
@@ -61,6 +70,7 @@ NONCE_LOOKALIKE = f"{SEPARATOR}0123456789abcdef"
 NAMES = (
     f"x\n{forged_record(SEPARATOR)}",  # the reported attack: a fake alice RUNNING job
     f"x\n{forged_record(NONCE_LOOKALIKE)}",
+    f"x\n{forged_listing_record(NONCE_LOOKALIKE)}\n{forged_listing_record(SEPARATOR)}",
     f"\n{forged_record(SEPARATOR)}\n",
     SCONTROL_LINES,
     "\n   UserId=alice(1001) ",
@@ -251,15 +261,10 @@ def test_the_squeue_parser_reads_a_listing_of_them_whole(hostile_jobs: list[Host
     assert first == jobs
     other = query_separator()
     listing = parser.listing(other)
-    listing.parse(output.replace(separator, other).split("\n"))
+    listing.parse(output.replace(separator[1:], other[1:]).split("\n"))
     again = {job.id: job for job in parser.finish(listing)}
     assert again == jobs
-    # Not a record with SEPARATOR in a value: without the query's separator, its values
-    # could be split in more than one way.
-    for hostile in hostile_jobs:
-        reused = again[hostile.job_id] is first[hostile.job_id]
-        values = (hostile.name, hostile.work_dir, hostile.stdout)
-        assert reused == (SEPARATOR not in "".join(values))
+    assert all(again[hostile.job_id] is first[hostile.job_id] for hostile in hostile_jobs)
 
 
 def accounted_jobs(job_id: str) -> list[JobDetail]:

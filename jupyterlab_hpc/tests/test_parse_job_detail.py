@@ -1,5 +1,5 @@
 """Job detail from squeue and sacct output captured on the real cluster (with the capture's
-fixed separator, fields.SEPARATOR; the backend makes a fresh one for every query)."""
+fixed separators; the backend makes a fresh one for every query)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from jupyterlab_hpc.slurm.job_detail import (
 )
 
 CAPTURED = Path(__file__).parent / "captured"
+# cluster/capture_outputs.py's for squeue; sacct's output it captures with SEPARATOR.
+CAPTURE_SEPARATOR = SEPARATOR + "captured" * 2
 
 
 @pytest.fixture(params=sorted(CAPTURED.glob("slurm-*")), ids=lambda path: path.name)
@@ -39,7 +41,7 @@ def squeue_release(request: pytest.FixtureRequest) -> Path:
 
 def _squeue(release: Path, shape: str) -> JobDetail:
     output = (release / f"squeue_job_{shape}.txt").read_text()
-    (detail,) = parse_squeue_jobs(output, SEPARATOR)
+    (detail,) = parse_squeue_jobs(output, CAPTURE_SEPARATOR)
     return detail
 
 

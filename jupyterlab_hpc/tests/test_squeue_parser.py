@@ -1,5 +1,5 @@
 """The squeue parser on output captured from the real cluster (cluster/capture_outputs.py, which
-ends squeue's values with fields.SEPARATOR rather than a fresh separator per query)."""
+uses the fixed CAPTURE_SEPARATOR where the backend makes a fresh separator for every query)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from jupyterlab_hpc.slurm.models import Job
 from jupyterlab_hpc.slurm.squeue import SqueueParser, parse_jobs
 
 CAPTURED = Path(__file__).parent / "captured"
+# cluster/capture_outputs.py's.
+CAPTURE_SEPARATOR = SEPARATOR + "captured" * 2
 
 
 @pytest.fixture(
-    params=sorted(CAPTURED.glob("slurm-*/squeue_mine.txt")), ids=lambda p: p.parent.name
+    params=sorted(CAPTURED.glob("slurm-*/squeue_listing.txt")), ids=lambda p: p.parent.name
 )
 def jobs_by_name(request: pytest.FixtureRequest) -> dict[str, list[Job]]:
     by_name: dict[str, list[Job]] = {}
-    for job in parse_jobs(Path(request.param).read_text().split("\n"), SEPARATOR):
+    for job in parse_jobs(Path(request.param).read_text().split("\n"), CAPTURE_SEPARATOR):
         by_name.setdefault(job.name, []).append(job)
     return by_name
 
@@ -81,15 +83,17 @@ def test_a_name_with_a_pipe_and_a_multi_node_job_parse_whole(
 
 
 def test_malformed_lines_are_skipped_not_fatal() -> None:
-    assert parse_jobs(["garbage", SEPARATOR * 3, ""], SEPARATOR) == []
+    assert parse_jobs(["garbage", CAPTURE_SEPARATOR * 3, ""], CAPTURE_SEPARATOR) == []
 
 
 @pytest.fixture
 def captured_lines() -> list[str]:
-    return (CAPTURED / "slurm-22.05" / "squeue_mine.txt").read_text().split("\n")
+    return (CAPTURED / "slurm-22.05" / "squeue_listing.txt").read_text().split("\n")
 
 
-def read_listing(parser: SqueueParser, lines: list[str], separator: str = SEPARATOR) -> list[Job]:
+def read_listing(
+    parser: SqueueParser, lines: list[str], separator: str = CAPTURE_SEPARATOR
+) -> list[Job]:
     """A listing read as the backend reads one: in parts, then finished."""
     listing = parser.listing(separator)
     listing.parse(lines[:2])
@@ -104,7 +108,7 @@ def test_a_line_printed_again_gets_the_previous_listings_record(
     first = read_listing(parser, captured_lines)
     again = read_listing(parser, captured_lines)
 
-    assert again == parse_jobs(captured_lines, SEPARATOR)
+    assert again == parse_jobs(captured_lines, CAPTURE_SEPARATOR)
     assert all(reused is record for reused, record in zip(again, first, strict=True))
 
 
@@ -114,9 +118,9 @@ def test_records_are_reused_though_each_read_has_its_own_separator(
     parser = SqueueParser()
     first = read_listing(parser, captured_lines)
     separator = f"{SEPARATOR}0123456789abcdef"
-    again = read_listing(
-        parser, [line.replace(SEPARATOR, separator) for line in captured_lines], separator
-    )
+    random = CAPTURE_SEPARATOR[len(SEPARATOR) :]
+    lines = [line.replace(random, separator[len(SEPARATOR) :]) for line in captured_lines]
+    again = read_listing(parser, lines, separator)
 
     assert all(reused is record for reused, record in zip(again, first, strict=True))
 
@@ -125,7 +129,10 @@ def test_a_changed_line_is_parsed_anew(captured_lines: list[str]) -> None:
     parser = SqueueParser()
     (running,) = [job for job in read_listing(parser, captured_lines) if job.name == "running"]
     renamed = [
-        line.replace(f"{SEPARATOR}running{SEPARATOR}", f"{SEPARATOR}renamed{SEPARATOR}")
+        line.replace(
+            f"{CAPTURE_SEPARATOR}running{CAPTURE_SEPARATOR}",
+            f"{CAPTURE_SEPARATOR}renamed{CAPTURE_SEPARATOR}",
+        )
         for line in captured_lines
     ]
 
@@ -138,7 +145,9 @@ def test_a_changed_line_is_parsed_anew(captured_lines: list[str]) -> None:
 def test_only_a_listing_read_whole_is_reused(captured_lines: list[str]) -> None:
     parser = SqueueParser()
     first = read_listing(parser, captured_lines)
-    parser.listing(SEPARATOR).parse(captured_lines[:1])  # a read that failed: never finished
+    parser.listing(CAPTURE_SEPARATOR).parse(
+        captured_lines[:1]
+    )  # a read that failed: never finished
 
     assert read_listing(parser, captured_lines)[0] is first[0]
     assert read_listing(parser, []) == []
