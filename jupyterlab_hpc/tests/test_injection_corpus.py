@@ -180,11 +180,20 @@ def send(
 
 
 def commands(command_log: Path) -> list[list[str]]:
-    """The Slurm commands run, without the prefix (runuser -u alice --)."""
+    """The Slurm commands run, without the prefix (runuser -u alice --) and without the
+    ``env -u NAME ...`` that keeps withheld variables out of a kernel's job."""
     if not command_log.exists():
         return []
     lines = command_log.read_text().splitlines()
-    return [argv[argv.index("--") + 1 :] for argv in map(json.loads, lines)]
+    return [_without_env(argv[argv.index("--") + 1 :]) for argv in map(json.loads, lines)]
+
+
+def _without_env(argv: list[str]) -> list[str]:
+    if argv[:1] == ["env"]:
+        argv = argv[1:]
+        while argv[:1] == ["-u"]:
+            argv = argv[2:]
+    return argv
 
 
 async def assert_refused(send: Send, method: str, route: str, url: str, body: object = None) -> int:
