@@ -55,8 +55,9 @@ _FIELDS = (
     ("tres", "tres-alloc"),
 )
 # ... then the text users choose, each value after the query's separator, the record's end last.
-# The query's separator only where it is needed: 16 more bytes per separator make a 10,000-job
-# listing 160 kB longer, and squeue, decoding and hashing the lines slower.
+# The query's separator only where it is needed: its random digits add 16 bytes to every record
+# each time. After every field they made a 10,000-job listing 5.5 MB instead of 2 MB and its
+# read with every record reused 26 ms instead of 6; as here, 2.8 MB and some 10 ms.
 _GIVEN_FIELDS = (
     ("name", "Name"),
     ("work_dir", "WorkDir"),
@@ -111,8 +112,8 @@ class SqueueParser:
 
     Most of a big queue waits, and a waiting job prints the same record at every read (a
     running job's elapsed time moves). Parsing 10,000 records costs some 50 ms, half of what
-    squeue itself takes; looking them up, some 4 ms. Records are never changed, so sharing them
-    between listings is safe.
+    squeue itself takes; looking them up, some 10 ms (decoding the lines included). Records are
+    never changed, so sharing them between listings is safe.
     """
 
     def __init__(self) -> None:
