@@ -21,7 +21,8 @@ provisioner's reason and shuts it down (the frontend moves the notebook back).
 A server that dies without its shutdown (SIGKILL, the OOM killer, a power cut) leaves its
 remote kernels' jobs (until the launcher's grace period ends them), their connection files
 (with the kernel's HMAC key), its jpserver-<pid> files and kernel logs. The next server of the
-same user ends and removes what provably belonged to a server that is gone (``start``).
+same user ends and removes what provably belonged to a server that is gone
+(``server_started``).
 """
 
 from __future__ import annotations
