@@ -13,6 +13,13 @@ c = get_config()  # noqa: F821  (provided by Jupyter when it loads this file)
 
 configure_jupyter_server(c)
 
+# Galata's set-up opens the server to anyone (no token, no XSRF check), and this one runs as
+# root: every user of the machine could use its contents API and terminals. The token comes
+# from playwright.config.js, in the environment (not on a command line, where ps shows it),
+# and the browser and Galata's API helpers send it with every request.
+c.IdentityProvider.token = os.environ["HPC_GALATA_TOKEN"]
+c.ServerApp.disable_check_xsrf = False
+
 c.ServerApp.port = 8890  # keep in step with playwright.config.js
 c.ServerApp.allow_root = True
 c.SlurmCommands.command_prefix = ["runuser", "-u", "alice", "--"]

@@ -3,9 +3,13 @@
  * (Playwright cannot download its own browsers here) and a Jupyter server of
  * our own on a port that a demo on 8888 cannot take.
  */
+const { randomBytes } = require('crypto');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const PORT = 8890;
+// The test server's token (see jupyter_server_test_config.py). Made once, by the runner, whose
+// environment the web server and the workers inherit.
+process.env.HPC_GALATA_TOKEN ??= randomBytes(24).toString('hex');
 
 module.exports = {
   ...baseConfig,
@@ -14,6 +18,7 @@ module.exports = {
   use: {
     ...baseConfig.use,
     baseURL: `http://localhost:${PORT}`,
+    extraHTTPHeaders: { Authorization: `token ${process.env.HPC_GALATA_TOKEN}` },
     // Video recording needs Playwright's own ffmpeg download.
     video: 'off',
     launchOptions: {
