@@ -18,7 +18,9 @@ module.exports = {
   use: {
     ...baseConfig.use,
     baseURL: `http://localhost:${PORT}`,
-    extraHTTPHeaders: { Authorization: `token ${process.env.HPC_GALATA_TOKEN}` },
+    extraHTTPHeaders: {
+      Authorization: `token ${process.env.HPC_GALATA_TOKEN}`
+    },
     // Video recording needs Playwright's own ffmpeg download.
     video: 'off',
     launchOptions: {
