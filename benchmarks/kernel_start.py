@@ -49,7 +49,9 @@ def write_kernelspecs(root: Path, resources: JobResources) -> None:
         "display_name": "Python 3",
         "language": "python",
         "interrupt_mode": "signal",
-        "metadata": {},
+        # As ipykernel's own kernelspec: the Slurm kernel then encrypts (CurveZMQ), as it
+        # must; the local one does not (jupyter_server's default for local kernels).
+        "metadata": {"supported_encryption": ["curve"]},
     }
     specs = {LOCAL: base, SLURM: slurm_kernel_json(base, "Python 3 (Slurm)", resources)}
     for name, spec in specs.items():
