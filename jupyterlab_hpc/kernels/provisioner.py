@@ -38,6 +38,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -607,20 +608,11 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     def _new_curve_keys(self) -> dict[str, str]:
         """A key pair for a kernel that can encrypt; none for one that cannot, if allowed."""
-        metadata = getattr(self.kernel_spec, "metadata", None) or {}
-        supported = metadata.get("supported_encryption") or []
-        if "curve" in ([supported] if isinstance(supported, str) else supported):
+        if declares_curve(getattr(self.kernel_spec, "metadata", None) or {}):
             public, secret = zmq.curve_keypair()
             return dict(zip(CURVE_KEYS, (public.decode(), secret.decode()), strict=True))
         if self.transport_encryption == "required":
-            name = getattr(self.parent, "kernel_name", "") or "this kernel"
-            msg = (
-                f"Kernel {name!r} cannot encrypt its traffic (its kernelspec does not list "
-                '"curve" in metadata.supported_encryption), and remote kernels must: their '
-                "traffic crosses the cluster network. Use a kernel that can (ipykernel 7), or "
-                'ask the site to set c.SlurmProvisioner.transport_encryption = "auto".'
-            )
-            raise InvalidRequest(msg)
+            raise InvalidRequest(cannot_encrypt(getattr(self.parent, "kernel_name", "")))
         self.log.warning(
             "Kernel %s cannot encrypt its traffic: it runs unencrypted", self.kernel_id
         )
@@ -752,3 +744,19 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     def _unknown_job_reason(self) -> str:
         return f"The kernel is dead: Slurm no longer knows its job {self.job_id}."
+
+
+def declares_curve(metadata: Mapping[str, Any]) -> bool:
+    """Whether a kernelspec's metadata says its kernel encrypts with CurveZMQ."""
+    supported = metadata.get("supported_encryption") or []
+    return "curve" in ([supported] if isinstance(supported, str) else supported)
+
+
+def cannot_encrypt(kernel_name: str) -> str:
+    """Why a kernel that cannot encrypt its traffic is refused."""
+    return (
+        f"Kernel {kernel_name or 'this kernel'!r} cannot encrypt its traffic (its kernelspec "
+        'does not list "curve" in metadata.supported_encryption), and remote kernels must: '
+        "their traffic crosses the cluster network. Use a kernel that can (ipykernel 7.3 or "
+        'later), or ask the site to set c.SlurmProvisioner.transport_encryption = "auto".'
+    )

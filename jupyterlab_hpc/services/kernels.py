@@ -47,7 +47,7 @@ from traitlets.config import LoggingConfigurable
 
 from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
-from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, cannot_encrypt, declares_curve
 from jupyterlab_hpc.kernels.slurm_job import JobStatus, job_status
 from jupyterlab_hpc.services.kernel_records import (
     KernelRecord,
@@ -641,6 +641,10 @@ class RemoteKernels(LoggingConfigurable):
         if provisioner not in _PLAIN_PROVISIONERS:
             msg = f"Kernelspec {kernel_name!r} runs through {provisioner!r}, not on its own"
             raise InvalidRequest(msg)
+        if not declares_curve(spec.metadata) and (
+            SlurmProvisioner(parent=self.kernel_manager).transport_encryption == "required"
+        ):
+            raise InvalidRequest(cannot_encrypt(kernel_name))
         return kernel_name
 
     async def _kernel_dir(self, path: object) -> str:

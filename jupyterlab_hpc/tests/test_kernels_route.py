@@ -332,6 +332,23 @@ async def test_bad_requests_are_refused_and_nothing_is_submitted(
     assert submitted_jobs(job_name) == ""
 
 
+async def test_a_kernel_that_cannot_encrypt_is_refused_and_nothing_is_submitted(
+    jp_fetch: Fetch, jp_data_dir: Path, job_name: str
+) -> None:
+    """Its traffic would cross the cluster network in the clear (see test_kernel_privacy)."""
+    spec_dir = jp_data_dir / "kernels" / "python3-plain"
+    spec_dir.mkdir(parents=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]}
+    (spec_dir / "kernel.json").write_text(json.dumps({**spec, "display_name": "Plain"}))
+
+    status, error = await call(jp_fetch, "kernels", "POST", {"kernel_name": "python3-plain"})
+
+    assert status == 400
+    assert "cannot encrypt its traffic" in error["message"]
+    assert "transport_encryption" in error["message"]
+    assert submitted_jobs(job_name) == ""
+
+
 async def test_an_unknown_kernel_is_404(jp_fetch: Fetch) -> None:
     assert (await call(jp_fetch, "kernels/no-such-id"))[0] == 404
     assert (await call(jp_fetch, "kernels/no-such-id", "DELETE"))[0] == 404
