@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from cluster_process import ClusterError, run
-from cluster_system import APT_OPTIONS, PACKAGES
+from cluster_system import APT_OPTIONS, PACKAGES, install_packages
 
 MIRROR = "http://deb.debian.org/debian"
 # ip, curl and MariaDB run on the host: Slurm 24.11's slurmdbd fails against trixie's MariaDB
@@ -79,6 +79,9 @@ def _debootstrap(release, clock):
     if root.exists():
         shutil.rmtree(root)  # an unfinished build
     root.parent.mkdir(parents=True, exist_ok=True)
+    if shutil.which("debootstrap") is None:  # the host's Slurm cluster does not need it
+        clock.log("installing debootstrap")
+        install_packages(["debootstrap"])
     clock.log(f"building Debian {release.suite} root in {root} (debootstrap)")
     run(["debootstrap", "--variant=minbase", release.suite, str(root), MIRROR], timeout=1800)
     (root / APT_CONF).write_text(APT_SETTINGS)

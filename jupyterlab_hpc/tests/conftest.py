@@ -79,6 +79,23 @@ def jp_server_config(recording_prefix: list[str]) -> dict[str, Any]:
     }
 
 
+def server_config_through(
+    backend: str, recording_prefix: list[str], cluster: dict[str, Any]
+) -> dict[str, Any]:
+    """The server as alice, reaching Slurm through ``backend`` (commands or slurmrestd)."""
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
+        "HPCExtension": {"jobs_refresh": 0.0, "backend": backend},
+        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "SlurmRestd": {
+            "url": cluster["rest_url"],
+            "user_name": SERVER_USER,
+            "token_command": [*as_user(SERVER_USER), "scontrol", "token", "lifespan=600"],
+            "timeout": 10.0,
+        },
+    }
+
+
 @pytest.fixture
 def jp_root_dir() -> Iterator[Path]:
     """The server's root, owned by the user Slurm runs jobs as, so jobs can use it."""

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, SubmitJob, as_user
+from jupyterlab_hpc.tests.conftest import (
+    CLUSTER_PREFIX,
+    SubmitJob,
+    as_user,
+    server_config_through,
+)
 from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
 
 pytestmark = pytest.mark.cluster
@@ -30,17 +35,7 @@ def jp_server_config(
     recording_prefix: list[str], backend_name: str, cluster: dict[str, Any]
 ) -> dict[str, Any]:
     """The server as alice, through each backend in turn."""
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "HPCExtension": {"jobs_refresh": 0.0, "backend": backend_name},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
-        "SlurmRestd": {
-            "url": cluster["rest_url"],
-            "user_name": USER,
-            "token_command": [*as_user(USER), "scontrol", "token", "lifespan=600"],
-            "timeout": 10.0,
-        },
-    }
+    return server_config_through(backend_name, recording_prefix, cluster)
 
 
 def task_states(array_id: str) -> dict[str, str]:

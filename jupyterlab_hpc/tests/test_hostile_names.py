@@ -33,7 +33,7 @@ from jupyterlab_hpc.slurm.job_detail import (
 )
 from jupyterlab_hpc.slurm.runner import command_environment
 from jupyterlab_hpc.slurm.squeue import SqueueParser, parse_jobs, squeue_argv
-from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user
+from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user, server_config_through
 
 pytestmark = pytest.mark.cluster
 
@@ -150,17 +150,7 @@ def jp_server_config(
     recording_prefix: list[str], backend_name: str, cluster: dict[str, Any]
 ) -> dict[str, Any]:
     """The server as alice, through each backend in turn."""
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "HPCExtension": {"jobs_refresh": 0.0, "backend": backend_name},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
-        "SlurmRestd": {
-            "url": cluster["rest_url"],
-            "user_name": VICTIM,
-            "token_command": [*as_user(VICTIM), "scontrol", "token", "lifespan=600"],
-            "timeout": 10.0,
-        },
-    }
+    return server_config_through(backend_name, recording_prefix, cluster)
 
 
 async def get_json(jp_fetch: Any, *path: str, **params: str) -> Any:
