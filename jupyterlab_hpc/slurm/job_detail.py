@@ -247,7 +247,10 @@ def _squeue_job(values: list[str]) -> JobDetail:
 
 
 def _exit_code(wait_status: str) -> str | None:
-    """squeue's wait status (``768``) as sacct's ``exit status:signal`` (``3:0``)."""
+    """squeue's exit code as sacct's ``exit status:signal`` (``3:0``): 24.11 and later print
+    it so, 22.05 prints the wait status (``768``)."""
+    if re.fullmatch(r"\d+:\d+", wait_status.strip()):
+        return wait_status.strip()
     status = int_or_none(wait_status)
     if status is None:
         return None

@@ -172,6 +172,7 @@ def job_from_values(values: list[str]) -> Job:
     reason_code = text_or_none(reason)
     array_task = text_or_none(array_task_id)
     memory, gpus = _allocated(tres)
+    output = given_text_or_none(stdout)
     return Job(
         id=job_id.strip(),
         name=name,
@@ -193,8 +194,9 @@ def job_from_values(values: list[str]) -> Job:
         memory_mb=memory,
         gpus=gpus,
         work_dir=given_text_or_none(work_dir),
-        stdout=given_text_or_none(stdout),
-        stderr=given_text_or_none(stderr),
+        stdout=output,
+        # Without --error, errors go to the output file: 22.05 prints its path, 24.11 "(null)".
+        stderr=given_text_or_none(stderr) or output,
         array_job_id=text_or_none(array_job_id) if array_task else None,
         array_task_id=array_task,
         exit_code=None,

@@ -268,19 +268,23 @@ async def test_the_kernels_keys_and_the_servers_secrets_are_visible_to_no_other_
         *_SECRET_SHAPED_ENVIRONMENT.values(),
     ]
 
+    # slurmdbd records the job's environment a moment after the job starts.
+    environment = ["sacct", "--jobs", job_id, "--env-vars"]
+    await eventually(lambda: "HPC_TEST_PLAIN_SETTING" in _slurm_output(environment), timeout=30)
+
     seen_by_bob = [
         _output([*BOB, "scontrol", "show", "job", "-d", job_id]),
         _output([*BOB, "squeue", "--jobs", job_id, "--format=%all"]),
         _output([*BOB, "sacct", "--jobs", job_id, "--long", "--parsable2"]),
         _output([*BOB, "sacct", "--jobs", job_id, "--batch-script"]),
-        _output([*BOB, "sacct", "--jobs", job_id, "--env-vars"]),
+        _output([*BOB, *environment]),
         _output([*BOB, "ps", "-eo", "args"]),  # every command line, the kernel's included
     ]
     # What Slurm stores (the batch script, the job's environment), even as admin.
     stored = [
         _slurm_output(["scontrol", "write", "batch_script", job_id, "-"]),
         _slurm_output(["sacct", "--jobs", job_id, "--batch-script"]),
-        _slurm_output(["sacct", "--jobs", job_id, "--env-vars"]),
+        _slurm_output(environment),
     ]
 
     assert job_id in seen_by_bob[0]
