@@ -42,9 +42,12 @@ from jupyterlab_hpc.kernels.relay import (
     StreamRelay,
     ipc_path,
 )
+from jupyterlab_hpc.kernels.zmtp import socket_mechanism
 
 RECONNECT_DELAY = 1.0
 KERNEL_STOP_WAIT = 5.0
+# From the kernel's start until its sockets must answer (it binds them before its imports).
+KERNEL_LISTEN_TIMEOUT = 60.0
 
 log = logging.getLogger("jupyterlab_hpc.kernels.launcher")
 
@@ -171,7 +174,8 @@ class Launcher:
     async def _handle(self, message: Message) -> None:
         kind = message["type"]
         if kind == "start":
-            await self._start_kernel(message)
+            # Its own task: the start waits for the kernel to listen, meanwhile we listen on.
+            asyncio.create_task(self._start_kernel(message))  # noqa: RUF006 - reports back
         elif kind == "signal":
             self._signal_kernel(int(message["signum"]))
         elif kind == "shutdown":
@@ -188,13 +192,10 @@ class Launcher:
 
     async def _open_stream(self, stream: int, port_name: str) -> None:
         """Reverse mode: connect a relayed stream to the kernel's socket on this node."""
-        port = self._connection.get(port_name) if self._connection and self._kernel else None
         try:
-            if port is None or port_name not in KERNEL_PORTS:
+            if not (self._connection and self._kernel) or port_name not in KERNEL_PORTS:
                 raise ConnectionRefusedError(port_name)
-            reader, writer = await asyncio.open_unix_connection(
-                ipc_path(str(self._private_dir / IPC_NAME), int(port))
-            )
+            reader, writer = await self._connect_kernel(port_name)
         except OSError:
             await self._send({"type": "close", "stream": stream})
             return
@@ -245,11 +246,51 @@ class Launcher:
             await self._send({"type": "start_failed", "error": f"{argv[0]}: {error}"})
             return
         self._connection = connection
+        if self._curve_keys and (problem := await self._encryption_problem(self._kernel)):
+            log.error("%s", problem)
+            await self._stop_kernel()
+            self._kernel = None
+            await self._send({"type": "start_failed", "error": problem})
+            return
         log.info("Kernel started: pid %s, %s", self._kernel.pid, argv)
         await self._send(
             {"type": "kernel_started", "pid": self._kernel.pid, "connection": connection}
         )
         asyncio.create_task(self._report_exit(self._kernel))  # noqa: RUF006 - ends with the kernel
+
+    async def _encryption_problem(self, kernel: asyncio.subprocess.Process) -> str | None:
+        """Once the kernel listens: why it does not encrypt as it was asked to, if it does not."""
+        assert self._connection is not None  # noqa: S101 - set before the kernel starts
+        deadline = time.monotonic() + KERNEL_LISTEN_TIMEOUT
+        while kernel.returncode is None and time.monotonic() < deadline:
+            try:
+                mechanism = await socket_mechanism(
+                    *await self._connect_kernel("shell_port"), timeout=KERNEL_STOP_WAIT
+                )
+            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                await asyncio.sleep(0.05)  # not listening yet
+                continue
+            if mechanism == "CURVE":
+                return None
+            return (
+                f"The kernel does not encrypt its traffic (it speaks ZMQ's {mechanism}): it "
+                "ignored its CurveZMQ keys, so it was stopped. The kernel on the compute node "
+                "is older than its kernelspec says (ipykernel 7.3 or later encrypts): install "
+                "a newer one where c.SlurmProvisioner.python runs."
+            )
+        if kernel.returncode is not None:
+            return f"The kernel exited with code {kernel.returncode} before it listened."
+        return f"The kernel did not listen within {KERNEL_LISTEN_TIMEOUT:g} s."
+
+    async def _connect_kernel(
+        self, port_name: str
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to one of the kernel's sockets on this node."""
+        assert self._connection is not None  # noqa: S101
+        port = int(self._connection[port_name])
+        if self._connection["transport"] == "ipc":
+            return await asyncio.open_unix_connection(ipc_path(self._connection["ip"], port))
+        return await asyncio.open_connection(self._connection["ip"], port)
 
     async def _report_exit(self, kernel: asyncio.subprocess.Process) -> None:
         code = await kernel.wait()

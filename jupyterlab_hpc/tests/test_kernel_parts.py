@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import zmq
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
 from jupyterlab_hpc.kernels import handoff
@@ -27,6 +28,7 @@ from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, LauncherLink
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.kernels.slurm_job import parse_status
+from jupyterlab_hpc.kernels.zmtp import socket_mechanism
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 
 TOKEN = b"t" * 32
@@ -108,6 +110,27 @@ async def test_strangers_holding_the_launcher_port_cannot_lock_the_launcher_out(
         writer.close()
     launcher.close()
     await link.close()
+
+
+@pytest.mark.parametrize("encrypted", [True, False])
+async def test_the_launcher_tells_an_encrypting_zmq_socket_from_a_plain_one(
+    encrypted: bool,  # noqa: FBT001
+) -> None:
+    context = zmq.Context()
+    kernel_socket = context.socket(zmq.ROUTER)
+    if encrypted:
+        public, secret = zmq.curve_keypair()
+        kernel_socket.curve_publickey, kernel_socket.curve_secretkey = public, secret
+        kernel_socket.curve_server = True
+    port = kernel_socket.bind_to_random_port("tcp://127.0.0.1")
+    try:
+        connection = await asyncio.open_connection("127.0.0.1", port)
+        mechanism = await socket_mechanism(*connection, timeout=5)
+    finally:
+        kernel_socket.close(linger=0)
+        context.term()
+
+    assert mechanism == ("CURVE" if encrypted else "NULL")
 
 
 async def test_a_closed_connection_is_reported_as_closed() -> None:
