@@ -9,7 +9,9 @@ private instance of the host's (see ROOT_PACKAGES).
 """
 
 import os
+import platform
 import shutil
+import sys
 from pathlib import Path
 
 from cluster_process import ClusterError, run
@@ -23,11 +25,15 @@ MIRROR = "http://deb.debian.org/debian"
 ROOT_PACKAGES = (
     *(name for name in PACKAGES if name not in {"iproute2", "curl", "mariadb-server"}),
     "python3-minimal",
-    "python3-ipykernel",
+    "python3-venv",
 )
-# The root's Python, for jobs: it has ipykernel, and imports jupyterlab_hpc from CHECKOUT
-# (on PYTHONPATH), as a site's nodes import it from shared software.
-JOB_PYTHON = "/usr/bin/python3"
+# The kernels' Python in the root: a venv with an ipykernel from PyPI, as Debian's (6.29)
+# cannot encrypt and the provisioner requires it. It imports jupyterlab_hpc from CHECKOUT (on
+# PYTHONPATH), as a site's nodes import it from shared software.
+KERNEL_VENV = "/opt/jupyterlab-hpc-kernel"
+KERNEL_REQUIREMENT = "ipykernel>=7.3"
+JOB_PYTHON = f"{KERNEL_VENV}/bin/python"
+WHEELS = Path("/var/cache/jupyterlab-hpc-wheels")
 CHECKOUT = Path(__file__).resolve().parent.parent
 # Written last, listing ROOT_PACKAGES: a root without it is a build that did not finish, one
 # with another list was built for another version of this tool.
@@ -45,7 +51,7 @@ def root_is_built(release):
 
 
 def _marker_text():
-    return " ".join(ROOT_PACKAGES) + "\n"
+    return " ".join((*ROOT_PACKAGES, KERNEL_REQUIREMENT)) + "\n"
 
 
 def build_root(release, clock):
@@ -68,10 +74,28 @@ def build_root(release, clock):
         run([*apt, "update"], env=env, timeout=600)
         install = ["install", "-y", "--no-install-recommends", *ROOT_PACKAGES]
         run([*apt, *install], env=env, timeout=1800)
+        _install_kernel_venv(root, env)
     finally:
         run(["umount", str(root / "proc")], check=False)
     (root / BUILT_MARKER).write_text(_marker_text())
     clock.log(f"Debian {release.suite} root ready")
+
+
+def _install_kernel_venv(root, env):
+    """KERNEL_VENV in the root, from wheels the host's pip fetches for the root's Python (the
+    host's pip has the host's index settings and trust store, which the root lacks)."""
+    run(["chroot", str(root), "python3", "-m", "venv", KERNEL_VENV], env=env)
+    version = run(
+        ["chroot", str(root), "python3", "-c", "import sys; print('%d%d' % sys.version_info[:2])"]
+    ).stdout.strip()
+    wheels = root / WHEELS.relative_to("/")
+    host_pip = [sys.executable, "-m", "pip", "download", "-q", "--dest", str(wheels)]
+    binary = ["--only-binary=:all:", "--implementation", "cp", "--python-version", version]
+    for glibc in ("2_28", "2_17", "2_5"):  # wheels name the oldest glibc they need
+        binary += ["--platform", f"manylinux_{glibc}_{platform.machine()}"]
+    run([*host_pip, *binary, KERNEL_REQUIREMENT], env=env, timeout=1800)
+    offline = ["install", "-q", "--no-index", "--find-links", str(WHEELS), KERNEL_REQUIREMENT]
+    run(["chroot", str(root), f"{KERNEL_VENV}/bin/pip", *offline], env=env, timeout=1800)
 
 
 def _debootstrap(release, clock):

@@ -95,7 +95,10 @@ def _job(raw: dict[str, Any], now: float, *, as_written: bool) -> Job:
         gpus=gpu_count(tres),
         work_dir=given_text(raw.get("current_working_directory")),
         stdout=raw["stdout_file"] if as_written else raw["stdout"],
-        stderr=raw["stderr_file"] if as_written else raw["stderr"],
+        # Without --error, errors go to the output file (26.05's API then gives no path).
+        stderr=(raw["stderr_file"] or raw["stdout_file"])
+        if as_written
+        else (raw["stderr"] or raw["stdout"]),
         array_job_id=array_job_id if array_task_id is not None else None,
         array_task_id=array_task_id,
         exit_code=raw["exit_code"] if as_written and state in _FINISHED else None,
