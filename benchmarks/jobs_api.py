@@ -335,7 +335,7 @@ def main() -> None:
                 f"{in_queue} jobs in the queue."
             ),
             "",
-            "| measure | value | target (DESIGN.md) |",
+            "| measure | value | target (benchmarks/README.md) |",
             "| --- | --- | --- |",
             f"| raw `squeue --Format` (the backend's query), median | {raw_text * 1000:.0f} ms | |",
             f"| raw `squeue --json`, median of 3 | {raw_json * 1000:.0f} ms | |",
@@ -392,8 +392,8 @@ def main() -> None:
     lines += [
         "",
         (
-            "Targets (DESIGN.md) for 100 clients: 0 errors, p99 <= 100 ms, Slurm asked once per "
-            "interval per data kind, an unchanged poll answered with a 304."
+            "Targets (benchmarks/README.md) for 100 clients: 0 errors, p99 <= 100 ms, Slurm asked "
+            "once per interval per data kind, an unchanged poll answered with a 304."
         ),
     ]
     if not args.keep_jobs:

@@ -1,5 +1,5 @@
 /**
- * The typed client of the jupyterlab-hpc REST API (API.md): the one module
+ * The typed client of the jupyterlab-hpc REST API (the OpenAPI document, jupyterlab_hpc/openapi/openapi.json): the one module
  * that knows its routes. Every method may throw an `HpcRequestError`.
  */
 import { URLExt } from '@jupyterlab/coreutils';

@@ -2,7 +2,7 @@
  * Payload types of the jupyterlab-hpc REST API, taken from the types that
  * `jlpm generate:types` writes from the server's OpenAPI document
  * (jupyterlab_hpc/openapi/openapi.json). Looked up by route, so they follow
- * the contract (API.md) rather than the document's schema names.
+ * the contract (the OpenAPI document) rather than the document's schema names.
  */
 import type { paths } from './openapi';
 

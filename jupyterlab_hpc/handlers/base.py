@@ -23,7 +23,8 @@ from jupyterlab_hpc.slurm.errors import (
 # Smaller bodies gain nothing from compression worth its cost.
 GZIP_MIN_BYTES = 2048
 
-# Most specific first: the first matching class decides the status (API.md "Errors").
+# Most specific first: the first matching class decides the status (the OpenAPI document's
+# error responses).
 _STATUS_BY_ERROR: tuple[tuple[type[SlurmError], int], ...] = (
     (InvalidRequest, 400),
     (SlurmPermissionDenied, 403),
@@ -42,7 +43,8 @@ class HPCHandler(APIHandler):
 
     @contextmanager
     def slurm_errors(self) -> Iterator[None]:
-        """Turn a SlurmError into the HTTP status API.md gives it, keeping Slurm's words."""
+        """Turn a SlurmError into the HTTP status the OpenAPI document gives it, keeping Slurm's
+        words."""
         try:
             yield
         except SlurmError as error:

@@ -30,7 +30,8 @@ _BOOLEANS = {"true": True, "yes": True, "false": False, "no": False}
 
 @dataclass(frozen=True)
 class Announcement:
-    """One announcement as API.md shows it; ``body`` is Markdown, ``id`` stays the same."""
+    """One announcement as the OpenAPI document shows it; ``body`` is Markdown, ``id`` stays
+    the same."""
 
     id: str
     title: str

@@ -1,7 +1,8 @@
 """A remote kernel's resources as the REST API speaks them, checked before anything runs.
 
-The API counts time in seconds (API.md); Slurm wants a time string, so the checked request
-becomes a ``JobResources`` (which validates names and patterns once more) for the provisioner.
+The API counts time in seconds (the OpenAPI document); Slurm wants a time string, so the
+checked request becomes a ``JobResources`` (which validates names and patterns once more)
+for the provisioner.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def check_against_slurm(
     """Refuse what Slurm would accept but never run: a partition the user may not use, an
     account not theirs, a time beyond the partition's limit (the job would wait forever).
 
-    ``partitions`` are those the user may use, in API.md's shape."""
+    ``partitions`` are those the user may use, in the OpenAPI document's shape."""
     name = resources.get("partition")
     partition = next(
         (p for p in partitions if (p["name"] == name if name else p["default"])),

@@ -21,7 +21,8 @@ class PartitionsService:
         self.ttl = ttl
 
     async def list_partitions(self) -> Fresh[list[dict[str, Any]]]:
-        """Partitions in API.md's shape; ``allowed`` from the user's accounts and groups.
+        """Partitions in the OpenAPI document's shape; ``allowed`` from the user's accounts and
+        groups.
 
         The user's QOS are not consulted (AllowQos): only slurmdbd knows them, and partitions
         must not fail while it is down.

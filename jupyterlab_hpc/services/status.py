@@ -22,7 +22,8 @@ class StatusService:
         self.ttl = ttl
 
     async def status(self) -> dict[str, Any]:
-        """API.md's status; raises SlurmUnavailable while slurmctld does not answer."""
+        """The status the OpenAPI document describes; raises SlurmUnavailable while slurmctld
+        does not answer."""
         info, access = await asyncio.gather(
             self.cache.get("cluster_info", self.backend.cluster_info, ttl=self.ttl),
             self.user.access(),

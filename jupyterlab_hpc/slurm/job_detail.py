@@ -92,7 +92,7 @@ class Efficiency:
 
 @dataclass(frozen=True)
 class JobDetail:
-    """A job plus what only the detail view shows (API.md: GET /hpc/jobs/{id})."""
+    """A job plus what only the detail view shows (the OpenAPI document: GET /hpc/jobs/{id})."""
 
     job: Job
     estimated_start: str | None

@@ -1,4 +1,4 @@
-"""Plain records of what Slurm reports, in the units of the REST contract (API.md)."""
+"""Plain records of what Slurm reports, in the units of the REST contract (the OpenAPI document)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 /**
  * How long the jobs table takes to render 10,000 jobs (target: <= 100 ms,
- * DESIGN.md). Run with `jlpm bench:table`; it prints the figures rather than
+ * benchmarks/README.md). Run with `jlpm bench:table`; it prints the figures rather than
  * failing on them, as timings vary between machines.
  */
 import { nullTranslator } from '@jupyterlab/translation';
