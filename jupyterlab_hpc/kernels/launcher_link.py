@@ -71,7 +71,7 @@ class LauncherLink:
         self.walltime_warning_at: float | None = None
         self.job_started_at: float | None = None  # epoch seconds, as the launcher saw it
         self.connected_at: float | None = None
-        # Reverse mode: local ports standing in for the kernel's, streams over the channel.
+        # Reverse mode: local sockets standing in for the kernel's, streams over the channel.
         self._relay = StreamRelay(lambda: self._channel)
         self._relay_dir: Path | None = None
         self._relay_servers: dict[str, asyncio.Server] = {}
