@@ -50,8 +50,8 @@ from pathlib import Path
 
 from keepalive import KeepAliveConnection
 
-from jupyterlab_hpc.slurm.fields import query_separator
-from jupyterlab_hpc.slurm.squeue import squeue_argv
+from jupyterlab_hpc.slurm.commands.fields import query_separator
+from jupyterlab_hpc.slurm.commands.squeue import squeue_argv
 from jupyterlab_hpc.tests.server_process import jupyter_server_process
 
 REPOSITORY = Path(__file__).parent.parent

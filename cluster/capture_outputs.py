@@ -28,18 +28,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from jupyterlab_hpc.slurm.cluster_info import scontrol_config_argv
-from jupyterlab_hpc.slurm.fields import SEPARATOR
-from jupyterlab_hpc.slurm.job_detail import parse_squeue_jobs, sacct_job_argv, squeue_job_argv
-from jupyterlab_hpc.slurm.partitions import scontrol_partitions_argv, sinfo_nodes_argv
-from jupyterlab_hpc.slurm.quotas import (
+from jupyterlab_hpc.slurm.commands.cluster_info import scontrol_config_argv
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
+from jupyterlab_hpc.slurm.commands.job_detail import (
+    parse_squeue_jobs,
+    sacct_job_argv,
+    squeue_job_argv,
+)
+from jupyterlab_hpc.slurm.commands.partitions import scontrol_partitions_argv, sinfo_nodes_argv
+from jupyterlab_hpc.slurm.commands.quotas import (
     assoc_mgr_argv,
-    sacctmgr_associations_argv,
     sacctmgr_default_account_argv,
 )
-from jupyterlab_hpc.slurm.reservations import scontrol_reservations_argv
-from jupyterlab_hpc.slurm.runner import command_environment
-from jupyterlab_hpc.slurm.squeue import squeue_argv
+from jupyterlab_hpc.slurm.commands.reservations import scontrol_reservations_argv
+from jupyterlab_hpc.slurm.commands.runner import command_environment
+from jupyterlab_hpc.slurm.commands.squeue import squeue_argv
 
 ALICE = ["runuser", "-u", "alice", "--"]
 CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" / "captured"
@@ -232,12 +235,9 @@ def capture_cluster_views(target: Path) -> None:
         "scontrol_partitions_hidden.txt": scontrol_partitions_argv(include_hidden=True),
         "sinfo_nodes_hidden.txt": sinfo_nodes_argv(include_hidden=True),
         "reservations.txt": [*ALICE, *scontrol_reservations_argv()],
-        "sacctmgr_associations.txt": [*ALICE, *sacctmgr_associations_argv("alice")],
         "sacctmgr_default_account.txt": [*ALICE, *sacctmgr_default_account_argv("alice")],
         "assoc_mgr.txt": [*ALICE, *assoc_mgr_argv("alice")],
-        "assoc_mgr_accounts.txt": [*ALICE, *assoc_mgr_argv("alice", ["proj1", "proj2"])],
         "assoc_mgr_limits.txt": assoc_mgr_argv(LIMITS_USER),
-        "sacctmgr_associations_limits.txt": sacctmgr_associations_argv(LIMITS_USER),
     }
     for name, argv in views.items():
         (target / name).write_text(run(argv))

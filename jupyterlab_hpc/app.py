@@ -35,8 +35,8 @@ from jupyterlab_hpc.services.quotas import QuotasService
 from jupyterlab_hpc.services.status import StatusService
 from jupyterlab_hpc.services.user import UserService
 from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.commands import SlurmCommands
-from jupyterlab_hpc.slurm.restd import SlurmRestd
+from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
+from jupyterlab_hpc.slurm.restd.backend import SlurmRestd
 
 _JOB = r"/hpc/jobs/(?P<job_id>[^/]+)"
 

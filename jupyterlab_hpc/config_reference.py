@@ -15,8 +15,8 @@ from traitlets import HasTraits, TraitType
 from jupyterlab_hpc.app import HPCExtension
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.services.kernels import RemoteKernels
-from jupyterlab_hpc.slurm.commands import SlurmCommands
-from jupyterlab_hpc.slurm.restd import SlurmRestd
+from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
+from jupyterlab_hpc.slurm.restd.backend import SlurmRestd
 
 CONFIGURABLES: tuple[type[HasTraits], ...] = (
     HPCExtension,

@@ -66,10 +66,6 @@ class Channel:
     def local_ip(self) -> str:
         return str(self._writer.get_extra_info("sockname")[0])
 
-    @property
-    def peer_ip(self) -> str:
-        return str(self._writer.get_extra_info("peername")[0])
-
     async def send(self, message: Message) -> None:
         await self._send_payload(json.dumps(message, separators=(",", ":")).encode())
 

@@ -10,7 +10,7 @@ import asyncio
 import re
 import socket
 
-from jupyterlab_hpc.slurm.runner import CommandRunner
+from jupyterlab_hpc.slurm.commands.runner import CommandRunner
 
 # "SlurmctldHost[0]        = vm(10.201.0.1)" or "= ctl01"
 _CONTROLLER = re.compile(r"^SlurmctldHost\[0\]\s*=\s*([^\s(]+)(?:\(([^)]+)\))?", re.MULTILINE)

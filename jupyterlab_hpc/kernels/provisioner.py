@@ -55,9 +55,10 @@ from jupyterlab_hpc.kernels.handoff import CURVE_KEYS
 from jupyterlab_hpc.kernels.launcher_link import LauncherLink
 from jupyterlab_hpc.kernels.listen_address import address_towards_controller
 from jupyterlab_hpc.kernels.resources import JobResources
-from jupyterlab_hpc.kernels.slurm_job import JobStatus, cancel_job, job_status, submit_job
+from jupyterlab_hpc.kernels.slurm_job import cancel_job, job_status, submit_job
+from jupyterlab_hpc.slurm.commands.runner import CommandRunner, command_environment
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError
-from jupyterlab_hpc.slurm.runner import CommandRunner, command_environment
+from jupyterlab_hpc.slurm.records import JobStatus
 
 _KERNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # After the job ends (scancel, time limit), Slurm may still say RUNNING for a moment.

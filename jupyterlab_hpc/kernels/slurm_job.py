@@ -4,60 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
 
+from jupyterlab_hpc.slurm.commands.fields import delimited_records, query_separator
+from jupyterlab_hpc.slurm.commands.runner import CommandRunner
 from jupyterlab_hpc.slurm.errors import SlurmNotFound
-from jupyterlab_hpc.slurm.fields import delimited_records, query_separator, text_or_none, utc_time
+from jupyterlab_hpc.slurm.job_states import PENDING
+from jupyterlab_hpc.slurm.notation import text_or_none, utc_time
 from jupyterlab_hpc.slurm.reasons import reason_text
-from jupyterlab_hpc.slurm.runner import CommandRunner
+from jupyterlab_hpc.slurm.records import JobStatus
 
 # State, reason, node, start (Slurm's estimate while pending), end (the time limit while running):
 # first and last fields no user can put a line break into, as delimited_records needs.
 _SQUEUE_FIELDS = ("%T", "%r", "%N", "%S", "%e")
 _SACCT_FIELDS = "State,Reason,NodeList,Start,End"
-
-_ENDED_WORDS = {
-    "COMPLETED": "its job finished",
-    "CANCELLED": "its job was cancelled",
-    "TIMEOUT": "its job reached its time limit",
-    "NODE_FAIL": "the compute node running it failed",
-    "PREEMPTED": "its job was preempted by a higher-priority job",
-    "OUT_OF_MEMORY": "its job ran out of memory",
-    "FAILED": "its job failed",
-    "BOOT_FAIL": "the compute node failed to boot",
-    "DEADLINE": "its job reached its deadline",
-}
-_ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "RESIZING"}
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    """Where a kernel's job stands, as Slurm reports it; times are ISO 8601 UTC."""
-
-    job_id: str
-    state: str
-    reason: str | None
-    reason_text: str | None
-    node: str | None
-    start_time: str | None  # Slurm's estimate while the job is pending
-    end_time: str | None  # when the time limit ends a running job
-
-    @property
-    def pending(self) -> bool:
-        return self.state == "PENDING"
-
-    @property
-    def finished(self) -> bool:
-        return self.state not in _ACTIVE
-
-    def ended_reason(self) -> str:
-        """Why the kernel is gone, in words, naming the job and Slurm's own state."""
-        words = _ENDED_WORDS.get(self.state, f"its job ended ({self.state})")
-        return f"The kernel is dead: {words} (Slurm job {self.job_id}, {self.state})."
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 async def submit_job(
@@ -121,7 +80,7 @@ def parse_status(job_id: str, output: str, separator: str) -> JobStatus | None:
         state_words, reason, node, start, end = values
         state = state_words.split(" ", 1)[0].strip()
         reason_code = text_or_none(reason)
-        pending = state == "PENDING"
+        pending = state == PENDING
         return JobStatus(
             job_id=job_id,
             state=state,

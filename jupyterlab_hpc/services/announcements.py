@@ -21,7 +21,7 @@ from jupyterlab_hpc.services.cache import SlurmCache
 from jupyterlab_hpc.services.front_matter import FrontMatterError, split_front_matter
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.errors import SlurmError
-from jupyterlab_hpc.slurm.reservations import Reservation
+from jupyterlab_hpc.slurm.records import Reservation
 
 SEVERITIES = ("info", "warning", "error")
 _FIELDS = frozenset({"title", "severity", "starts", "ends", "dismissible"})

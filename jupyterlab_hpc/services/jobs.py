@@ -22,8 +22,8 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmPermissionDenied,
     SlurmTimeout,
 )
-from jupyterlab_hpc.slurm.job_detail import JobDetail
-from jupyterlab_hpc.slurm.models import FINISHED_STATES, Job
+from jupyterlab_hpc.slurm.job_states import FINISHED_STATES
+from jupyterlab_hpc.slurm.records import Job, JobDetail
 
 # Filtered listings kept between refreshes; filters come from users, so their number is bounded.
 MAX_CACHED_VIEWS = 64

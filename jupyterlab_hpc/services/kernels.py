@@ -48,7 +48,7 @@ from traitlets.config import LoggingConfigurable
 from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, cannot_encrypt, declares_curve
-from jupyterlab_hpc.kernels.slurm_job import JobStatus, job_status
+from jupyterlab_hpc.kernels.slurm_job import job_status
 from jupyterlab_hpc.services.kernel_records import (
     KernelRecord,
     KernelRecords,
@@ -66,7 +66,7 @@ from jupyterlab_hpc.services.kernel_resources import (
 from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.user import UserService
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound
-from jupyterlab_hpc.slurm.models import UserAccess
+from jupyterlab_hpc.slurm.records import JobStatus, UserAccess
 
 KernelState = Literal["queued", "starting", "ready", "ended", "failed"]
 PROGRESS_SCHEMA_ID = "https://jupyterlab-hpc.readthedocs.io/events/kernel-progress"

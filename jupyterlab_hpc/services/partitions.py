@@ -8,7 +8,7 @@ from typing import Any
 from jupyterlab_hpc.services.cache import Fresh, SlurmCache
 from jupyterlab_hpc.services.user import UserService
 from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.partitions import is_allowed
+from jupyterlab_hpc.slurm.commands.partitions import is_allowed
 
 
 class PartitionsService:

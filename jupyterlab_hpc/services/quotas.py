@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyterlab_hpc.services.cache import Fresh, SlurmCache
 from jupyterlab_hpc.services.user import UserService
 from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.quotas import AccountQuota
+from jupyterlab_hpc.slurm.records import AccountQuota
 
 
 class QuotasService:

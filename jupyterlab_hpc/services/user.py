@@ -6,7 +6,7 @@ import asyncio
 
 from jupyterlab_hpc.services.cache import Fresh, SlurmCache
 from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.models import UserAccess
+from jupyterlab_hpc.slurm.records import UserAccess
 
 
 class UserService:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-from jupyterlab_hpc.slurm.job_detail import JobDetail
-from jupyterlab_hpc.slurm.models import ClusterInfo, Job, UserAccess
-from jupyterlab_hpc.slurm.partitions import Partition
-from jupyterlab_hpc.slurm.quotas import AccountQuota
-from jupyterlab_hpc.slurm.reservations import Reservation
+from jupyterlab_hpc.slurm.records import (
+    AccountQuota,
+    ClusterInfo,
+    Job,
+    JobDetail,
+    Partition,
+    Reservation,
+    UserAccess,
+)
 
 JobAction = Literal["cancel", "hold", "release", "requeue"]
 

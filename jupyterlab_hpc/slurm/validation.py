@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from jupyterlab_hpc.slurm.errors import InvalidRequest
+from jupyterlab_hpc.slurm.job_states import ALL_STATES
 
 # Matched whole (fullmatch): a pattern's "$" would let a final newline through.
 # 1234, 1234_7, and a pending array's 1234_[2-20%1] as squeue lists it. ASCII digits only,
@@ -13,15 +14,6 @@ from jupyterlab_hpc.slurm.errors import InvalidRequest
 _JOB_ID = re.compile(r"[1-9][0-9]{0,9}(?:_(?:[0-9]{1,7}|\[[0-9,\-%]{1,64}\]))?")
 # Slurm names (partitions, accounts, QOS, users, reservations): no spaces, no shell syntax.
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
-
-JOB_STATES = frozenset(
-    {
-        "PENDING", "RUNNING", "SUSPENDED", "COMPLETING", "COMPLETED", "CANCELLED", "FAILED",
-        "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY",
-        "CONFIGURING", "REQUEUED", "RESIZING", "REVOKED", "SIGNALING", "SPECIAL_EXIT",
-        "STAGE_OUT", "STOPPED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",
-    }
-)  # fmt: skip
 
 
 def job_id(value: str) -> str:
@@ -40,7 +32,7 @@ def slurm_name(value: str, what: str) -> str:
 
 def job_states(values: list[str]) -> frozenset[str]:
     states = frozenset(value.strip().upper() for value in values if value.strip())
-    unknown = sorted(states - JOB_STATES)
+    unknown = sorted(states - ALL_STATES)
     if unknown:
         msg = f"Unknown job state(s): {', '.join(unknown)}"
         raise InvalidRequest(msg)

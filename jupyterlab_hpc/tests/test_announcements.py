@@ -14,7 +14,7 @@ from jupyterlab_hpc.services.announcements import (
     read_admin_announcements,
 )
 from jupyterlab_hpc.services.front_matter import FrontMatterError
-from jupyterlab_hpc.slurm.reservations import Reservation
+from jupyterlab_hpc.slurm.records import Reservation
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=timezone.utc)
 

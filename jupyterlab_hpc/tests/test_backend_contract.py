@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.commands import SlurmCommands
+from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
 from jupyterlab_hpc.slurm.errors import (
     SlurmConflict,
     SlurmError,
@@ -40,8 +40,8 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmPermissionDenied,
     SlurmUnavailable,
 )
-from jupyterlab_hpc.slurm.models import Job
-from jupyterlab_hpc.slurm.restd import SlurmRestd
+from jupyterlab_hpc.slurm.records import Job
+from jupyterlab_hpc.slurm.restd.backend import SlurmRestd
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, SubmitJob, as_user
 
 pytestmark = pytest.mark.cluster

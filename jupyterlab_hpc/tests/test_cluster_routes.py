@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jupyterlab_hpc.slurm.fields import duration_seconds
+from jupyterlab_hpc.slurm.notation import duration_seconds
 from jupyterlab_hpc.tests.conftest import SubmitJob
 from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
 

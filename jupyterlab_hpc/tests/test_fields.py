@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from jupyterlab_hpc.slurm.fields import duration_seconds, gpu_count, memory_mb, utc_time
+from jupyterlab_hpc.slurm.notation import duration_seconds, gpu_count, memory_mb, utc_time
 
 
 @pytest.mark.parametrize(

@@ -23,16 +23,16 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyterlab_hpc.slurm.fields import SEPARATOR, query_separator, record_end
-from jupyterlab_hpc.slurm.job_detail import (
-    JobDetail,
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR, query_separator, record_end
+from jupyterlab_hpc.slurm.commands.job_detail import (
     parse_sacct_jobs,
     parse_squeue_jobs,
     sacct_job_argv,
     squeue_job_argv,
 )
-from jupyterlab_hpc.slurm.runner import command_environment
-from jupyterlab_hpc.slurm.squeue import SqueueParser, parse_jobs, squeue_argv
+from jupyterlab_hpc.slurm.commands.runner import command_environment
+from jupyterlab_hpc.slurm.commands.squeue import SqueueParser, parse_jobs, squeue_argv
+from jupyterlab_hpc.slurm.records import JobDetail
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user, server_config_through
 
 pytestmark = pytest.mark.cluster

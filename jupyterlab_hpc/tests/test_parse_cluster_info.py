@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.cluster_info import parse_cluster_info
+from jupyterlab_hpc.slurm.commands.cluster_info import parse_cluster_info
 
 CAPTURED = Path(__file__).parent / "captured"
 

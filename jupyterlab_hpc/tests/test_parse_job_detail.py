@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.errors import InvalidRequest
-from jupyterlab_hpc.slurm.fields import SEPARATOR
-from jupyterlab_hpc.slurm.job_detail import (
-    JobDetail,
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
+from jupyterlab_hpc.slurm.commands.job_detail import (
     _efficiency,
-    expand_output_path,
     parse_sacct_jobs,
     parse_squeue_jobs,
     sacct_job_argv,
     squeue_job_argv,
 )
+from jupyterlab_hpc.slurm.errors import InvalidRequest
+from jupyterlab_hpc.slurm.notation import expand_output_path
+from jupyterlab_hpc.slurm.records import JobDetail
 
 CAPTURED = Path(__file__).parent / "captured"
 # cluster/capture_outputs.py's for squeue; sacct's output it captures with SEPARATOR.

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.fields import SEPARATOR
-from jupyterlab_hpc.slurm.partitions import (
-    Partition,
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
+from jupyterlab_hpc.slurm.commands.partitions import (
     is_allowed,
-    node_state,
     parse_partitions,
     scontrol_partitions_argv,
     sinfo_nodes_argv,
 )
+from jupyterlab_hpc.slurm.notation import node_state
+from jupyterlab_hpc.slurm.records import Partition
 
 CAPTURED = Path(__file__).parent / "captured"
 

@@ -6,16 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.errors import InvalidRequest
-from jupyterlab_hpc.slurm.quotas import (
-    AccountQuota,
-    Limit,
+from jupyterlab_hpc.slurm.commands.quotas import (
     assoc_mgr_argv,
-    parse_associations,
     parse_default_account,
     parse_quotas,
-    sacctmgr_associations_argv,
+    sacctmgr_default_account_argv,
 )
+from jupyterlab_hpc.slurm.errors import InvalidRequest
+from jupyterlab_hpc.slurm.records import AccountQuota, Limit
 
 CAPTURED = Path(__file__).parent / "captured"
 
@@ -108,14 +106,6 @@ def test_fairshare_is_slurms_factor_between_zero_and_one(
         assert 0.0 <= quota.fairshare <= 1.0
 
 
-def test_asking_for_the_users_accounts_only_gives_the_same_quotas(release: Path) -> None:
-    narrow = _by_account(release, "assoc_mgr_accounts.txt", "alice")
-    wide = _by_account(release, "assoc_mgr.txt", "alice")
-    assert {name: _limits(quota).keys() for name, quota in narrow.items()} == {
-        name: _limits(quota).keys() for name, quota in wide.items()
-    }
-
-
 def test_limits_of_every_account_above_the_users_count(capture_user: AccountQuota) -> None:
     limits = _limits(capture_user)
     gpu_budget = limits["GrpTRESMins", "gres/gpu", None]
@@ -177,22 +167,12 @@ def test_the_json_shape_carries_the_contract_fields(capture_user: AccountQuota) 
     assert {"name", "tres", "limit", "used", "unit", "fraction"} <= set(shape["limits"][0])
 
 
-def test_sacctmgr_lists_the_users_associations_and_default_account(release: Path) -> None:
-    associations = parse_associations((release / "sacctmgr_associations.txt").read_text())
-    assert [(a.account, a.user, a.partition) for a in associations] == [
-        ("proj1", "alice", None),
-        ("proj2", "alice", None),
-    ]
-    assert associations[0].qos == ("high", "long", "normal")
+def test_sacctmgr_names_the_users_default_account(release: Path) -> None:
     assert parse_default_account((release / "sacctmgr_default_account.txt").read_text()) == "proj1"
-    limited = parse_associations((release / "sacctmgr_associations_limits.txt").read_text())
-    assert {a.partition for a in limited} == {"debug", None}
 
 
 def test_names_that_would_change_a_commands_meaning_are_refused() -> None:
     with pytest.raises(InvalidRequest):
         assoc_mgr_argv("alice accounts=root")
     with pytest.raises(InvalidRequest):
-        sacctmgr_associations_argv("alice,bob")
-    with pytest.raises(InvalidRequest):
-        assoc_mgr_argv("alice", ["proj1,root"])
+        sacctmgr_default_account_argv("alice,bob")

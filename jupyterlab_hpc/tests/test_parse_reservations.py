@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.reservations import Reservation, parse_reservations
+from jupyterlab_hpc.slurm.commands.reservations import parse_reservations
+from jupyterlab_hpc.slurm.records import Reservation
 
 CAPTURED = Path(__file__).parent / "captured"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.scontrol_text import (
+from jupyterlab_hpc.slurm.commands.scontrol_text import (
     name_list,
     parse_fields,
     parse_records,
@@ -72,8 +72,10 @@ def test_without_free_text_a_key_inside_a_value_splits_it(release: Path) -> None
 
 
 def test_headers_and_blank_lines_end_records_and_are_skipped(release: Path) -> None:
-    records = parse_records((release / "assoc_mgr_accounts.txt").read_text())
-    assert [record["Account"] for record in records] == ["proj1", "proj1", "proj2", "proj2"]
+    records = parse_records((release / "assoc_mgr.txt").read_text())
+    assert [record["Account"] for record in records] == [
+        "root", "capture_parent", "capture_child", "proj1", "proj1", "proj2", "proj2"
+    ]  # fmt: skip
     assert all("GrpTRESMins" in record and "MaxWallPJ" in record for record in records)
 
 

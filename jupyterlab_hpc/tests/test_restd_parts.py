@@ -16,17 +16,17 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmUnavailable,
     error_from_stderr,
 )
-from jupyterlab_hpc.slurm.restd import newest_supported_version
-from jupyterlab_hpc.slurm.restd_client import renewal_time, token_from_output
-from jupyterlab_hpc.slurm.restd_dialects import Dialect, dialect
-from jupyterlab_hpc.slurm.restd_parse import (
+from jupyterlab_hpc.slurm.restd.backend import newest_supported_version
+from jupyterlab_hpc.slurm.restd.client import renewal_time, token_from_output
+from jupyterlab_hpc.slurm.restd.dialects import Dialect, dialect
+from jupyterlab_hpc.slurm.restd.parse import (
     parse_job_details,
     parse_jobs,
     parse_partitions,
     parse_reservations,
     parse_user_accounts,
 )
-from jupyterlab_hpc.slurm.restd_submit import job_properties, job_properties_v40, time_minutes
+from jupyterlab_hpc.slurm.restd.submit import job_properties, job_properties_v40, time_minutes
 
 CAPTURED = Path(__file__).parent / "captured"
 # The releases whose slurmrestd answers are captured, and the API version each one speaks.

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_hpc.slurm.fields import SEPARATOR
-from jupyterlab_hpc.slurm.models import Job
-from jupyterlab_hpc.slurm.squeue import SqueueParser, parse_jobs
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
+from jupyterlab_hpc.slurm.commands.squeue import SqueueParser, parse_jobs
+from jupyterlab_hpc.slurm.records import Job
 
 CAPTURED = Path(__file__).parent / "captured"
 # cluster/capture_outputs.py's.

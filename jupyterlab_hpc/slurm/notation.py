@@ -1,81 +1,13 @@
-"""Parsers for the field formats Slurm's text output uses (times, durations, sizes, TRES)."""
+"""How Slurm writes values, read the same way by every backend: absent values, times,
+durations, memory sizes, TRES lists, node states, output-path patterns and array job ids."""
 
 from __future__ import annotations
 
 import re
-import secrets
-from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from functools import lru_cache
 
-# Between fields of delimited output whose text no user chooses (ids, states, times, numbers,
-# the names of partitions, nodes and accounts, which admins give): a character Slurm copies as
-# is. Around text users choose, a separator made for the query (query_separator).
-SEPARATOR = "\x1f"
-# What a query's record end starts with (record_end): the record separator.
-RECORD_END = "\x1e"
-
-
-def query_separator() -> str:
-    """A separator for one query whose output holds text users choose (job names, comments,
-    work dirs, output paths): Slurm stores and prints those raw, newlines and all, so only a
-    separator no user can predict marks where a value ends. Fresh for every query: ``ps`` shows
-    every user the command lines, separators included."""
-    return SEPARATOR + secrets.token_hex(8)
-
-
-def record_end(separator: str) -> str:
-    """What ends each record of a query with ``separator``: as unpredictable, yet different."""
-    return RECORD_END + separator[len(SEPARATOR) :]
-
-
-class EndedRecords:
-    """Records of output in which each record's last value is followed by ``end`` and a line
-    break (squeue ``--Format`` with ``end`` as the last field's suffix).
-
-    Fed the output's lines in order, it hands back each record as soon as it is whole: the
-    first line ending with ``end``. A value may hold line breaks, so a record may take several
-    lines; none can end one early, as no value holds ``end``.
-    """
-
-    def __init__(self, end: str) -> None:
-        self.end = end
-        self._fragments: list[str] = []
-
-    def feed(self, lines: Iterable[str]) -> Iterator[str]:
-        """The records the ``lines`` complete, each with its ``end``."""
-        end, fragments = self.end, self._fragments
-        for line in lines:
-            if not line.endswith(end):
-                fragments.append(line)
-            elif fragments:
-                fragments.append(line)
-                yield "\n".join(fragments)
-                fragments.clear()
-            else:
-                yield line  # the usual case: a record on one line
-
-
-def delimited_records(output: str, separator: str, width: int) -> list[list[str]]:
-    """The values of output in which ``separator`` goes between values and a line break after
-    each record (sacct/sacctmgr ``--parsable2 --delimiter``), ``width`` values a record.
-
-    Values may hold line breaks, so the output is split on the separator alone: each record's
-    last value then runs into the next record's first one. Both must be fields no user can
-    put a line break into (a job id, a number): the first line break is the one between them.
-    """
-    pieces = output.split(separator)
-    records: list[list[str]] = []
-    record = [pieces[0]]
-    for piece in pieces[1:]:
-        if len(record) < width - 1:
-            record.append(piece)
-            continue
-        last, _, first = piece.partition("\n")
-        records.append([*record, last])
-        record = [first]
-    return records
-
+from jupyterlab_hpc.slurm.records import JobDetail
 
 # Words Slurm prints where a value is absent.
 _ABSENT = {"", "N/A", "n/a", "(null)", "None", "NONE", "Unknown", "UNLIMITED", "INVALID", "NOT_SET"}
@@ -165,3 +97,86 @@ def tres_items(tres: str) -> dict[str, str]:
     if text is None:
         return {}
     return dict(item.split("=", 1) for item in text.split(",") if "=" in item)
+
+
+# The suffixes of sinfo's short states ("down*", "idle~", "idle$"): not responding, powered
+# down, powering up/down, maintenance reservation, reboot, planned.
+_STATE_SYMBOLS = "*~#!%$@^-"
+
+
+def node_state(state: str) -> str:
+    """The bucket of NodeCounts a node's sinfo state puts it in (``idle+drain`` -> drained).
+
+    Reads both StateComplete (``down+not_responding``) and the short forms (``down*``,
+    ``drained``, ``idle$``); whatever makes a node unusable wins over how busy it is.
+    """
+    text = state.strip().lower()
+    words = {word.rstrip(_STATE_SYMBOLS) for word in text.split("+")}
+    symbols = set(text) & set(_STATE_SYMBOLS)
+    if words & {"maint", "maintenance"} or "$" in symbols:
+        return "maintenance"
+    down = {"down", "not_responding", "future", "unknown", "error", "inval", "invalid_reg"}
+    if words & down or "*" in symbols:
+        return "down"
+    if words & {"drain", "drained", "draining", "fail", "failing"}:
+        return "drained"
+    if words & {"allocated", "alloc"}:
+        return "allocated"
+    if "mixed" in words:
+        return "mixed"
+    return "idle" if "idle" in words else "down"
+
+
+# Output file patterns as sbatch takes them; slurmd expands them.
+_PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
+_NO_ARRAY_TASK = "4294967294"  # what slurmd writes for %a outside an array (NO_VAL)
+
+
+def find_job(details: list[JobDetail], job_id: str) -> JobDetail | None:
+    """The record of ``job_id`` among what Slurm answered when asked for it. An array task's id
+    must match exactly: a task that does not exist must not stand for its array (an action on
+    it would act on every task). A plain job id stands for the first record Slurm gave for it
+    when none is listed under it: an array's tasks, or the task whose own job id it is."""
+    exact = next((detail for detail in details if detail.job.id == job_id), None)
+    if exact is None and "_" not in job_id and details:
+        return details[0]
+    return exact
+
+
+def expand_output_path(
+    path: str,
+    *,
+    job_id: str,
+    array_job_id: str | None,
+    array_task_id: str | None,
+    user: str,
+    name: str,
+    batch_host: str | None,
+) -> str:
+    """A batch job's ``--output``/``--error`` pattern as the file slurmd writes.
+
+    ``%N`` stays when the job has no node yet. A backslash turns expansion off, as in slurmd.
+    """
+    if "\\" in path:
+        return path.replace("\\", "")
+    values = {
+        "%": "%",
+        "A": array_job_id or job_id,
+        "a": array_task_id or _NO_ARRAY_TASK,
+        "J": f"{job_id}.batch",
+        "j": job_id,
+        "N": batch_host,
+        "n": "0",
+        "s": "batch",
+        "t": "0",
+        "u": user,
+        "x": name,
+    }
+
+    def replace(match: re.Match[str]) -> str:
+        value = values[match[2]]
+        if value is None:
+            return match[0]
+        return value.zfill(int(match[1])) if match[1] and value.isdigit() else value
+
+    return _PATTERN.sub(replace, path)

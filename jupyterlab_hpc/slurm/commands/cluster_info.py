@@ -6,7 +6,7 @@ commands are of another (compatible) release.
 
 from __future__ import annotations
 
-from jupyterlab_hpc.slurm.models import ClusterInfo
+from jupyterlab_hpc.slurm.records import ClusterInfo
 
 
 def scontrol_config_argv() -> list[str]:

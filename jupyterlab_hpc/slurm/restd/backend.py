@@ -25,26 +25,26 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmUnavailable,
     error_from_stderr,
 )
-from jupyterlab_hpc.slurm.job_detail import JobDetail, find_job
-from jupyterlab_hpc.slurm.models import ClusterInfo, Job, UserAccess
-from jupyterlab_hpc.slurm.partitions import Partition
-from jupyterlab_hpc.slurm.quotas import AccountQuota
-from jupyterlab_hpc.slurm.reservations import Reservation
-from jupyterlab_hpc.slurm.restd_client import RestClient, TokenSource
-from jupyterlab_hpc.slurm.restd_dialects import (
-    SUPPORTED_VERSIONS,
-    Dialect,
-    dialect,
-    version_key,
+from jupyterlab_hpc.slurm.notation import find_job
+from jupyterlab_hpc.slurm.records import (
+    AccountQuota,
+    ClusterInfo,
+    Job,
+    JobDetail,
+    Partition,
+    Reservation,
+    UserAccess,
 )
-from jupyterlab_hpc.slurm.restd_parse import (
+from jupyterlab_hpc.slurm.restd.client import RestClient, TokenSource
+from jupyterlab_hpc.slurm.restd.dialects import SUPPORTED_VERSIONS, Dialect, dialect, version_key
+from jupyterlab_hpc.slurm.restd.parse import (
     parse_job_details,
     parse_jobs,
     parse_partitions,
     parse_reservations,
     parse_user_accounts,
 )
-from jupyterlab_hpc.slurm.restd_submit import job_properties
+from jupyterlab_hpc.slurm.restd.submit import job_properties
 
 _VERSION_PATH = re.compile(r"^/slurm/(v\d+\.\d+\.\d+)/")
 # What the job's environment must not inherit from the server: the server's own job, if it

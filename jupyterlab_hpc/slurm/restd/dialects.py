@@ -4,7 +4,7 @@ The vocabulary is data_parser v0.0.38's (Slurm 22.05): flat records with plain n
 v0.0.40 to v0.0.45 (Slurm 23.11 to 26.05) wrap numbers in ``{set, infinite, number}``,
 send states as lists, nest the exit code and a partition's settings, and take a submission's
 environment as a list. A Dialect turns its version's records into v0.0.38's shape, plus the
-exit code and output paths in the form the models use; restd_parse reads only that shape.
+exit code and output paths in the form the models use; parse.py reads only that shape.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import posixpath
 from typing import Any
 
 from jupyterlab_hpc.slurm.errors import SlurmUnavailable
-from jupyterlab_hpc.slurm.job_detail import expand_output_path
-from jupyterlab_hpc.slurm.restd_submit import job_properties_v40
+from jupyterlab_hpc.slurm.job_states import SHOWN_FLAGS
+from jupyterlab_hpc.slurm.notation import expand_output_path
+from jupyterlab_hpc.slurm.restd.submit import job_properties_v40
 
 # Slurm's NO_VAL for 32-bit numbers: "not set" (INFINITE, "unlimited", is one more).
 _NO_VALUE = 0xFFFFFFFE
-# The numbers of a job record restd_parse reads.
+# The numbers of a job record parse.py reads.
 _JOB_NUMBERS = (
     "array_job_id",
     "array_task_id",
@@ -31,22 +32,6 @@ _JOB_NUMBERS = (
     "submit_time",
     "suspend_time",
     "time_limit",
-)
-# State flags that squeue shows instead of the base state, in the order Slurm's
-# job_state_string() tests them (a completing job that failed shows as COMPLETING).
-_SHOWN_FLAGS = (
-    "COMPLETING",
-    "STAGE_OUT",
-    "CONFIGURING",
-    "RESIZING",
-    "REQUEUED",
-    "REQUEUE_FED",
-    "REQUEUE_HOLD",
-    "SPECIAL_EXIT",
-    "STOPPED",
-    "REVOKED",
-    "RESV_DEL_HOLD",
-    "SIGNALING",
 )
 
 
@@ -137,7 +122,7 @@ class Dialect:
         return str(answer.get("meta", {}).get("Slurm", {}).get("release", ""))
 
     def submission(self, script: str, job: dict[str, Any]) -> dict[str, Any]:
-        """The ``/job/submit`` body for ``script`` with restd_submit's job properties."""
+        """The ``/job/submit`` body for ``script`` with submit.py's job properties."""
         return {"script": script, "job": job}
 
 
@@ -154,7 +139,7 @@ class DialectV40(Dialect):
     def job(self, raw: dict[str, Any]) -> dict[str, Any]:
         record = {**raw, **{key: _unwrapped(raw.get(key)) for key in _JOB_NUMBERS}}
         states = [str(state) for state in raw.get("job_state") or []]
-        shown = next((flag for flag in _SHOWN_FLAGS if flag in states), None)
+        shown = next((flag for flag in SHOWN_FLAGS if flag in states), None)
         record["job_state"] = shown or (states[0] if states else "UNKNOWN")
         record["exit_code"] = _exit_code(raw.get("exit_code"))
         # Until v0.0.42 the paths are sent expanded (and the error path even when unset, as

@@ -1,5 +1,5 @@
 """slurmrestd's JSON as the project's models; each version's records come through its Dialect
-(restd_dialects.py) in data_parser v0.0.38's shape.
+(dialects.py) in data_parser v0.0.38's shape.
 
 Every value means what the commands backend's value means: the same state names, ISO 8601
 UTC times, durations in seconds, squeue's ids (``1234``, ``1234_7``, ``1234_[8-20%1]``).
@@ -13,30 +13,18 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from jupyterlab_hpc.slurm.fields import gpu_count, memory_mb, tres_items
-from jupyterlab_hpc.slurm.job_detail import JobDetail
-from jupyterlab_hpc.slurm.models import Job
-from jupyterlab_hpc.slurm.partitions import Capacity, NodeCounts, Partition, node_state
+from jupyterlab_hpc.slurm.job_states import FINISHED_STATES, PENDING, STARTED_STATES
+from jupyterlab_hpc.slurm.notation import gpu_count, memory_mb, node_state, tres_items
 from jupyterlab_hpc.slurm.reasons import reason_text
-from jupyterlab_hpc.slurm.reservations import Reservation
-from jupyterlab_hpc.slurm.restd_dialects import Dialect, array_ids, given_text, number, text
-
-_FINISHED = frozenset(
-    {
-        "COMPLETED",
-        "CANCELLED",
-        "FAILED",
-        "TIMEOUT",
-        "NODE_FAIL",
-        "PREEMPTED",
-        "OUT_OF_MEMORY",
-        "BOOT_FAIL",
-        "DEADLINE",
-        "REVOKED",
-        "SPECIAL_EXIT",
-    }
+from jupyterlab_hpc.slurm.records import (
+    Capacity,
+    Job,
+    JobDetail,
+    NodeCounts,
+    Partition,
+    Reservation,
 )
-_STARTED = _FINISHED | {"RUNNING", "COMPLETING", "SUSPENDED"}
+from jupyterlab_hpc.slurm.restd.dialects import Dialect, array_ids, given_text, number, text
 
 
 def parse_jobs(
@@ -46,7 +34,7 @@ def parse_jobs(
     that slurmctld still remembers, which squeue hides unless asked for every state."""
     records = [dialect.job(raw) for raw in data.get("jobs") or []]
     jobs = [_job(record, now, as_written=False) for record in records]
-    return [job for job in jobs if job.state not in _FINISHED] if queued_only else jobs
+    return [job for job in jobs if job.state not in FINISHED_STATES] if queued_only else jobs
 
 
 def parse_job_details(data: dict[str, Any], dialect: Dialect, *, now: float) -> list[JobDetail]:
@@ -57,7 +45,7 @@ def parse_job_details(data: dict[str, Any], dialect: Dialect, *, now: float) -> 
         JobDetail(
             job=_job(record, now, as_written=True),
             estimated_start=_utc(record.get("start_time"))
-            if record.get("job_state") == "PENDING"
+            if record.get("job_state") == PENDING
             else None,
             efficiency=None,
             command=text(record.get("command")),
@@ -69,7 +57,7 @@ def parse_job_details(data: dict[str, Any], dialect: Dialect, *, now: float) -> 
 def _job(raw: dict[str, Any], now: float, *, as_written: bool) -> Job:
     """A Dialect's job record as a Job."""
     state = str(raw.get("job_state") or "UNKNOWN")
-    pending = state == "PENDING"
+    pending = state == PENDING
     reason = text(raw.get("state_reason"))
     array_job_id, array_task_id = array_ids(raw)
     tres = text(raw.get("tres_alloc_str")) or text(raw.get("tres_req_str")) or ""
@@ -84,8 +72,8 @@ def _job(raw: dict[str, Any], now: float, *, as_written: bool) -> Job:
         reason=reason,
         reason_text=reason_text(reason) if pending else None,
         submit_time=_utc(raw.get("submit_time")),
-        start_time=_utc(raw.get("start_time")) if state in _STARTED else None,
-        end_time=_utc(raw.get("end_time")) if state in _FINISHED else None,
+        start_time=_utc(raw.get("start_time")) if state in STARTED_STATES else None,
+        end_time=_utc(raw.get("end_time")) if state in FINISHED_STATES else None,
         time_limit=_minutes_as_seconds(raw.get("time_limit")),
         elapsed=_time_used(raw, state, now),
         nodes=None if pending else text(raw.get("nodes")),
@@ -101,7 +89,7 @@ def _job(raw: dict[str, Any], now: float, *, as_written: bool) -> Job:
         else (raw["stderr"] or raw["stdout"]),
         array_job_id=array_job_id if array_task_id is not None else None,
         array_task_id=array_task_id,
-        exit_code=raw["exit_code"] if as_written and state in _FINISHED else None,
+        exit_code=raw["exit_code"] if as_written and state in FINISHED_STATES else None,
     )
 
 
@@ -117,7 +105,7 @@ def _time_used(raw: dict[str, Any], state: str, now: float) -> int:
     """squeue's TimeUsed: running time so far (or until the end), minus time suspended."""
     start = number(raw.get("start_time")) or 0
     before_suspend = number(raw.get("pre_sus_time")) or 0
-    if state == "PENDING" or not start:
+    if state == PENDING or not start:
         return 0
     if state == "SUSPENDED":
         return before_suspend

@@ -15,21 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from jupyterlab_hpc.slurm.fields import (
-    SEPARATOR,
-    EndedRecords,
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR, EndedRecords, record_end
+from jupyterlab_hpc.slurm.job_states import FINISHED_STATES, PENDING, STARTED_STATES
+from jupyterlab_hpc.slurm.notation import (
     duration_seconds,
     given_text_or_none,
     gpu_count,
     int_or_none,
     memory_mb,
-    record_end,
     text_or_none,
     tres_items,
     utc_time,
 )
-from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
 from jupyterlab_hpc.slurm.reasons import reason_text
+from jupyterlab_hpc.slurm.records import Job
 
 # (our field, squeue --Format field) in output order. --Format rather than --format: only it
 # offers the output paths and the allocated TRES (total memory, GPUs) in every release.
@@ -168,7 +167,7 @@ def job_from_values(values: list[str]) -> Job:
      submit_time, start_time, end_time, time_limit, elapsed, nodes, node_count, cpus, tres,
      name, work_dir, stdout, stderr) = values  # fmt: skip
     state = state.strip()
-    pending = state == "PENDING"
+    pending = state == PENDING
     reason_code = text_or_none(reason)
     array_task = text_or_none(array_task_id)
     memory, gpus = _allocated(tres)

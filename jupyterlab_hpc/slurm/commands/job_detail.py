@@ -15,31 +15,30 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from jupyterlab_hpc.slurm import validation
-from jupyterlab_hpc.slurm.fields import (
-    EndedRecords,
-    delimited_records,
-    given_text_or_none,
-    gpu_count,
-    int_or_none,
-    memory_mb,
-    record_end,
-    text_or_none,
-    tres_items,
-    utc_time,
-)
-from jupyterlab_hpc.slurm.models import FINISHED_STATES, STARTED_STATES, Job
-from jupyterlab_hpc.slurm.reasons import reason_text
-from jupyterlab_hpc.slurm.squeue import (
+from jupyterlab_hpc.slurm.commands.fields import EndedRecords, delimited_records, record_end
+from jupyterlab_hpc.slurm.commands.squeue import (
     FIELDS,
     GIVEN_FIELDS,
     job_from_values,
     record_values,
     squeue_format,
 )
+from jupyterlab_hpc.slurm.job_states import FINISHED_STATES, PENDING, STARTED_STATES
+from jupyterlab_hpc.slurm.notation import (
+    expand_output_path,
+    given_text_or_none,
+    gpu_count,
+    int_or_none,
+    memory_mb,
+    text_or_none,
+    tres_items,
+    utc_time,
+)
+from jupyterlab_hpc.slurm.reasons import reason_text
+from jupyterlab_hpc.slurm.records import Efficiency, Job, JobDetail
 
 # squeue's fields beyond the listing's (squeue.FIELDS, squeue.GIVEN_FIELDS): the job's own id
 # (what %j expands to; an array task's differs from its array's), the node of its batch step
@@ -76,36 +75,7 @@ _SACCT_FIELDS = (
 )
 SACCT_FORMAT = ",".join(field for _, field in _SACCT_FIELDS)
 
-# Output file patterns as sbatch takes them; slurmd expands them.
-_PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
-_NO_ARRAY_TASK = "4294967294"  # what slurmd writes for %a outside an array (NO_VAL)
 _CPU_TIME = re.compile(r"^(?:(?P<d>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$")
-
-
-@dataclass(frozen=True)
-class Efficiency:
-    """Fractions of what a finished job was given that it used; None where Slurm has no data."""
-
-    cpu: float | None
-    memory: float | None
-
-
-@dataclass(frozen=True)
-class JobDetail:
-    """A job plus what only the detail view shows (the OpenAPI document: GET /hpc/jobs/{id})."""
-
-    job: Job
-    estimated_start: str | None
-    efficiency: Efficiency | None
-    command: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **self.job.to_json(),
-            "estimated_start": self.estimated_start,
-            "efficiency": asdict(self.efficiency) if self.efficiency else None,
-            "command": self.command,
-        }
 
 
 def squeue_job_argv(job_id: str, separator: str) -> list[str]:
@@ -162,56 +132,6 @@ def parse_sacct_jobs(output: str, separator: str) -> list[JobDetail]:
     return [_sacct_job(raw, steps.get(job_id, [])) for job_id, raw in allocations.items()]
 
 
-def find_job(details: list[JobDetail], job_id: str) -> JobDetail | None:
-    """The record of ``job_id`` among what Slurm answered when asked for it. An array task's id
-    must match exactly: a task that does not exist must not stand for its array (an action on
-    it would act on every task). A plain job id stands for the first record Slurm gave for it
-    when none is listed under it: an array's tasks, or the task whose own job id it is."""
-    exact = next((detail for detail in details if detail.job.id == job_id), None)
-    if exact is None and "_" not in job_id and details:
-        return details[0]
-    return exact
-
-
-def expand_output_path(
-    path: str,
-    *,
-    job_id: str,
-    array_job_id: str | None,
-    array_task_id: str | None,
-    user: str,
-    name: str,
-    batch_host: str | None,
-) -> str:
-    """A batch job's ``--output``/``--error`` pattern as the file slurmd writes.
-
-    ``%N`` stays when the job has no node yet. A backslash turns expansion off, as in slurmd.
-    """
-    if "\\" in path:
-        return path.replace("\\", "")
-    values = {
-        "%": "%",
-        "A": array_job_id or job_id,
-        "a": array_task_id or _NO_ARRAY_TASK,
-        "J": f"{job_id}.batch",
-        "j": job_id,
-        "N": batch_host,
-        "n": "0",
-        "s": "batch",
-        "t": "0",
-        "u": user,
-        "x": name,
-    }
-
-    def replace(match: re.Match[str]) -> str:
-        value = values[match[2]]
-        if value is None:
-            return match[0]
-        return value.zfill(int(match[1])) if match[1] and value.isdigit() else value
-
-    return _PATTERN.sub(replace, path)
-
-
 def _squeue_job(values: list[str]) -> JobDetail:
     trusted = len(_SQUEUE_DETAIL_FIELDS)
     listed = job_from_values([*values[: len(FIELDS)], *values[trusted:-1]])
@@ -237,7 +157,7 @@ def _squeue_job(values: list[str]) -> JobDetail:
         stderr=output_path(listed.stderr),
         exit_code=_exit_code(wait_status) if listed.state in FINISHED_STATES else None,
     )
-    pending = listed.state == "PENDING"
+    pending = listed.state == PENDING
     return JobDetail(
         job=job,
         estimated_start=utc_time(values[FIELDS.index("StartTime")]) if pending else None,
@@ -260,7 +180,7 @@ def _exit_code(wait_status: str) -> str | None:
 
 def _sacct_job(raw: dict[str, str], steps: list[dict[str, str]]) -> JobDetail:
     state = raw["state"].split(" ")[0]  # "CANCELLED by 1001"
-    pending = state == "PENDING"
+    pending = state == PENDING
     array_job_id, _, array_task_id = raw["id"].partition("_")
     tres = raw["allocated_tres"] or raw["requested_tres"]
     minutes = int_or_none(raw["time_limit_minutes"])

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
 
-from jupyterlab_hpc.slurm.fields import SEPARATOR, duration_seconds, gpu_count, int_or_none
-from jupyterlab_hpc.slurm.scontrol_text import name_list, parse_records
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
+from jupyterlab_hpc.slurm.commands.scontrol_text import name_list, parse_records
+from jupyterlab_hpc.slurm.notation import duration_seconds, gpu_count, int_or_none, node_state
+from jupyterlab_hpc.slurm.records import Capacity, NodeCounts, Partition
 
 # (our field, sinfo --Format field) in output order. StateComplete names every state flag
 # ("idle+drain", "mixed+maintenance"); the short state forms hide some behind symbols.
@@ -29,65 +29,7 @@ _NODE_FIELDS = (
 )
 NODE_FORMAT = ",".join(f"{field}:{SEPARATOR}" for _, field in _NODE_FIELDS)
 
-# The suffixes of sinfo's short states ("down*", "idle~", "idle$"): not responding, powered
-# down, powering up/down, maintenance reservation, reboot, planned.
-_STATE_SYMBOLS = "*~#!%$@^-"
 _CPUS_STATE = re.compile(r"^(?P<a>\d+)/(?P<i>\d+)/(?P<o>\d+)/(?P<t>\d+)$")
-
-
-@dataclass(frozen=True)
-class NodeCounts:
-    """Nodes by what a user can expect of them; each node counts in exactly one of the states."""
-
-    total: int = 0
-    idle: int = 0
-    mixed: int = 0
-    allocated: int = 0
-    down: int = 0
-    drained: int = 0
-    maintenance: int = 0
-
-
-@dataclass(frozen=True)
-class Capacity:
-    total: int = 0
-    idle: int = 0
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A partition; ``None`` access lists mean everybody (Slurm's ``ALL``)."""
-
-    name: str
-    state: str
-    default: bool
-    max_time: int | None
-    default_time: int | None
-    nodes: NodeCounts
-    cpus: Capacity
-    gpus: Capacity
-    memory_mb: int
-    allow_accounts: tuple[str, ...] | None
-    deny_accounts: tuple[str, ...]
-    allow_groups: tuple[str, ...] | None
-    allow_qos: tuple[str, ...] | None
-    deny_qos: tuple[str, ...]
-    root_only: bool
-
-    def to_json(self, *, allowed: bool) -> dict[str, Any]:
-        """The partition as the REST contract shows it to a user; ``allowed`` is theirs."""
-        return {
-            "name": self.name,
-            "state": self.state,
-            "default": self.default,
-            "max_time": self.max_time,
-            "default_time": self.default_time,
-            "nodes": asdict(self.nodes),
-            "cpus": asdict(self.cpus),
-            "gpus": asdict(self.gpus),
-            "memory_mb": self.memory_mb,
-            "allowed": allowed,
-        }
 
 
 def scontrol_partitions_argv(*, include_hidden: bool = False) -> list[str]:
@@ -131,29 +73,6 @@ def is_allowed(
     if not _any_permitted(user_accounts, partition.allow_accounts, partition.deny_accounts):
         return False
     return user_qos is None or _any_permitted(user_qos, partition.allow_qos, partition.deny_qos)
-
-
-def node_state(state: str) -> str:
-    """The bucket of NodeCounts a node's sinfo state puts it in (``idle+drain`` -> drained).
-
-    Reads both StateComplete (``down+not_responding``) and the short forms (``down*``,
-    ``drained``, ``idle$``); whatever makes a node unusable wins over how busy it is.
-    """
-    text = state.strip().lower()
-    words = {word.rstrip(_STATE_SYMBOLS) for word in text.split("+")}
-    symbols = set(text) & set(_STATE_SYMBOLS)
-    if words & {"maint", "maintenance"} or "$" in symbols:
-        return "maintenance"
-    down = {"down", "not_responding", "future", "unknown", "error", "inval", "invalid_reg"}
-    if words & down or "*" in symbols:
-        return "down"
-    if words & {"drain", "drained", "draining", "fail", "failing"}:
-        return "drained"
-    if words & {"allocated", "alloc"}:
-        return "allocated"
-    if "mixed" in words:
-        return "mixed"
-    return "idle" if "idle" in words else "down"
 
 
 def _node_lines(output: str) -> Iterable[dict[str, str]]:

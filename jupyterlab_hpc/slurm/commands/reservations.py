@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
-from jupyterlab_hpc.slurm.fields import int_or_none, text_or_none, utc_time
-from jupyterlab_hpc.slurm.scontrol_text import name_list, parse_records
+from jupyterlab_hpc.slurm.commands.scontrol_text import name_list, parse_records
+from jupyterlab_hpc.slurm.notation import int_or_none, text_or_none, utc_time
+from jupyterlab_hpc.slurm.records import Reservation
 
 # Printed on a line of its own (Slurm >= 23.02), so it may hold anything.
 _FREE_TEXT = frozenset({"Comment"})
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """A reservation; times ISO 8601 UTC. ``users``/``accounts`` as Slurm lists them (a
-    leading ``-`` means everyone but that name)."""
-
-    name: str
-    start: str | None
-    end: str | None
-    state: str
-    nodes: str | None
-    node_count: int | None
-    partition: str | None
-    flags: tuple[str, ...]
-    users: tuple[str, ...]
-    groups: tuple[str, ...]
-    accounts: tuple[str, ...]
-
-    @property
-    def is_maintenance(self) -> bool:
-        return "MAINT" in self.flags
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "maintenance": self.is_maintenance}
 
 
 def scontrol_reservations_argv() -> list[str]:

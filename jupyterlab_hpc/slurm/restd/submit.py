@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jupyterlab_hpc.slurm.errors import InvalidRequest
-from jupyterlab_hpc.slurm.fields import memory_mb
+from jupyterlab_hpc.slurm.notation import memory_mb
 
 _DIRECTIVE = "#SBATCH"
 _COUNT = re.compile(r"^\d+$")

@@ -13,11 +13,10 @@ records them come from ``sacctmgr`` (which fails when slurmdbd is down).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Iterable
 
-from jupyterlab_hpc.slurm.scontrol_text import name_list, parse_records, split_name_id
+from jupyterlab_hpc.slurm.commands.scontrol_text import parse_records, split_name_id
+from jupyterlab_hpc.slurm.records import AccountQuota, Limit
 from jupyterlab_hpc.slurm.validation import slurm_name
 
 _LIMIT_USED = re.compile(r"^(?P<limit>N|\d+)?(?:\((?P<used>\d+(?:\.\d+)?)\))?$")
@@ -56,60 +55,6 @@ _TRES_UNITS = {
 }
 
 
-@dataclass(frozen=True)
-class Limit:
-    """One enforced limit. ``scope`` says whose it is: the user's association or an account's
-    (``account`` names which: the job's account or one above it); ``partition`` is set for a
-    partition-specific association. ``used`` is None for per-job limits."""
-
-    name: str
-    tres: str | None
-    limit: int
-    used: int | float | None
-    unit: str
-    fraction: float | None
-    scope: str
-    account: str
-    partition: str | None
-
-
-@dataclass(frozen=True)
-class AccountQuota:
-    account: str
-    default: bool
-    fairshare: float | None
-    limits: tuple[Limit, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Association:
-    """A user association as slurmdbd records it."""
-
-    account: str
-    user: str
-    partition: str | None
-    qos: tuple[str, ...]
-    default_qos: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def sacctmgr_associations_argv(user: str) -> list[str]:
-    return [
-        "sacctmgr",
-        "--noheader",
-        "--parsable2",
-        "show",
-        "association",
-        f"user={slurm_name(user, 'user')}",
-        "format=Account,User,Partition,QOS,DefaultQOS",
-    ]
-
-
 def sacctmgr_default_account_argv(user: str) -> list[str]:
     return [
         "sacctmgr",
@@ -122,38 +67,10 @@ def sacctmgr_default_account_argv(user: str) -> list[str]:
     ]
 
 
-def assoc_mgr_argv(user: str, accounts: Sequence[str] = ()) -> list[str]:
-    """The association manager's records for ``user``.
-
-    Without ``accounts`` slurmctld also prints every account-level association (so the accounts
-    above the user's are there, with their limits), which grows with the number of accounts on
-    the cluster. With ``accounts`` only those are printed: cheaper, but limits set on a parent
-    account are then not seen.
-    """
-    argv = ["scontrol", "show", "assoc_mgr", "flags=assoc", f"users={slurm_name(user, 'user')}"]
-    if accounts:
-        argv.append("accounts=" + ",".join(slurm_name(account, "account") for account in accounts))
-    return argv
-
-
-def parse_associations(output: str) -> list[Association]:
-    """Associations from ``sacctmgr_associations_argv`` output."""
-    associations = []
-    for line in output.splitlines():
-        values = line.split("|")
-        if len(values) != 5 or not values[0]:
-            continue
-        account, user, partition, qos, default_qos = values
-        associations.append(
-            Association(
-                account=account,
-                user=user,
-                partition=partition or None,
-                qos=name_list(qos),
-                default_qos=default_qos or None,
-            )
-        )
-    return associations
+def assoc_mgr_argv(user: str) -> list[str]:
+    """The association manager's records for ``user``, and every account-level association,
+    so that the accounts above the user's are there with their limits."""
+    return ["scontrol", "show", "assoc_mgr", "flags=assoc", f"users={slurm_name(user, 'user')}"]
 
 
 def parse_default_account(output: str) -> str | None:

@@ -11,38 +11,43 @@ from traitlets.config import LoggingConfigurable
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
-from jupyterlab_hpc.slurm.cluster_info import parse_cluster_info, scontrol_config_argv
-from jupyterlab_hpc.slurm.errors import SlurmError, SlurmNotFound, SlurmUnavailable
-from jupyterlab_hpc.slurm.fields import query_separator
-from jupyterlab_hpc.slurm.job_detail import (
-    JobDetail,
-    find_job,
+from jupyterlab_hpc.slurm.commands.cluster_info import parse_cluster_info, scontrol_config_argv
+from jupyterlab_hpc.slurm.commands.fields import query_separator
+from jupyterlab_hpc.slurm.commands.job_detail import (
     parse_sacct_jobs,
     parse_squeue_jobs,
     sacct_job_argv,
     squeue_job_argv,
 )
-from jupyterlab_hpc.slurm.models import FINISHED_STATES, ClusterInfo, Job, UserAccess
-from jupyterlab_hpc.slurm.partitions import (
-    Partition,
+from jupyterlab_hpc.slurm.commands.partitions import (
     parse_partitions,
     scontrol_partitions_argv,
     sinfo_nodes_argv,
 )
-from jupyterlab_hpc.slurm.quotas import (
-    AccountQuota,
+from jupyterlab_hpc.slurm.commands.quotas import (
     assoc_mgr_argv,
     parse_default_account,
     parse_quotas,
     sacctmgr_default_account_argv,
 )
-from jupyterlab_hpc.slurm.reservations import (
-    Reservation,
+from jupyterlab_hpc.slurm.commands.reservations import (
     parse_reservations,
     scontrol_reservations_argv,
 )
-from jupyterlab_hpc.slurm.runner import CommandRunner
-from jupyterlab_hpc.slurm.squeue import SqueueParser, squeue_argv
+from jupyterlab_hpc.slurm.commands.runner import CommandRunner
+from jupyterlab_hpc.slurm.commands.squeue import SqueueParser, squeue_argv
+from jupyterlab_hpc.slurm.errors import SlurmError, SlurmNotFound, SlurmUnavailable
+from jupyterlab_hpc.slurm.job_states import FINISHED_STATES
+from jupyterlab_hpc.slurm.notation import find_job
+from jupyterlab_hpc.slurm.records import (
+    AccountQuota,
+    ClusterInfo,
+    Job,
+    JobDetail,
+    Partition,
+    Reservation,
+    UserAccess,
+)
 
 _ACTION_ARGV: dict[JobAction, list[str]] = {
     "cancel": ["scancel"],
