@@ -138,7 +138,7 @@ def jupyter_server(refresh: float, command_log: Path) -> Iterator[tuple[str, str
     recorder.chmod(0o755)
     config = {
         "ServerApp": {"root_dir": str(workdir)},
-        "SlurmCommands": {"command_prefix": [str(recorder)]},
+        "SlurmConnection": {"command_prefix": [str(recorder)]},
         "HPCExtension": {"jobs_refresh": refresh},
     }
     try:

@@ -167,10 +167,12 @@ async def main(arguments: argparse.Namespace) -> None:
     bench = Bench(
         Config(
             {
-                "SlurmProvisioner": {
+                "SlurmConnection": {
                     "command_prefix": ["runuser", "-u", arguments.as_user, "--"]
                     if arguments.as_user and os.getuid() == 0
-                    else [],
+                    else []
+                },
+                "SlurmProvisioner": {
                     "walltime_warning": 0,
                     "job_name": "kernel-benchmark",
                 }

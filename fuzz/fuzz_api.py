@@ -57,7 +57,7 @@ def jupyter_server(workdir: Path, job_name: str) -> Iterator[tuple[str, str]]:
     prefix = [*guard, "runuser", "-u", SLURM_USER, "--"]
     config = {
         "ServerApp": {"root_dir": str(root)},
-        "SlurmCommands": {"command_prefix": prefix, "timeout": 20.0},
+        "SlurmConnection": {"command_prefix": prefix, "timeout": 20.0},
         # Every request reaches Slurm: the cache would hide most of what is generated.
         "HPCExtension": {
             "jobs_refresh": 0.0,
@@ -67,7 +67,7 @@ def jupyter_server(workdir: Path, job_name: str) -> Iterator[tuple[str, str]]:
             "announcements_refresh": 0.0,
         },
         # Kernel jobs: alice's too, logged, and named so the run finds (and cancels) them.
-        "SlurmProvisioner": {"command_prefix": prefix, "job_name": job_name},
+        "SlurmProvisioner": {"job_name": job_name},
         # Its own records: a restarted server's reaping must not touch other servers' kernels.
         "RemoteKernels": {"state_dir": str(workdir / "kernel-records")},
     }

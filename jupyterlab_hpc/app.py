@@ -9,7 +9,7 @@ from types import FrameType
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, Unicode
+from traitlets import Float, Unicode
 
 from jupyterlab_hpc.handlers.cluster import (
     AnnouncementsHandler,
@@ -34,9 +34,7 @@ from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.quotas import QuotasService
 from jupyterlab_hpc.services.status import StatusService
 from jupyterlab_hpc.services.user import UserService
-from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
-from jupyterlab_hpc.slurm.restd.backend import SlurmRestd
+from jupyterlab_hpc.slurm.connection import SlurmConnection, refuse_moved_settings
 
 _JOB = r"/hpc/jobs/(?P<job_id>[^/]+)"
 
@@ -45,15 +43,7 @@ class HPCExtension(ExtensionApp):
     """Slurm jobs, partitions, quotas and announcements for JupyterLab, under ``/hpc/``."""
 
     name = "jupyterlab_hpc"
-    classes: list[type[Any]] = [SlurmCommands, SlurmRestd, RemoteKernels]  # noqa: RUF012 - traitlets reads a plain list
-
-    backend = Enum(
-        ["commands", "slurmrestd"],
-        default_value="commands",
-        help="""How the server reaches Slurm. "commands": Slurm's own commands (squeue, sbatch ...)
-        as on any login node, configured with SlurmCommands.*. "slurmrestd": Slurm's REST API
-        with a JWT, configured with SlurmRestd.* (url, token or token_command, user_name).""",
-    ).tag(config=True)
+    classes: list[type[Any]] = [SlurmConnection, RemoteKernels]  # noqa: RUF012 - traitlets reads a plain list
 
     jobs_refresh = Float(
         5.0,
@@ -101,11 +91,8 @@ class HPCExtension(ExtensionApp):
     ).tag(config=True)
 
     def initialize_settings(self) -> None:
-        backend: SlurmBackend = (
-            SlurmRestd(parent=self, log=self.log)
-            if self.backend == "slurmrestd"
-            else SlurmCommands(parent=self, log=self.log)
-        )
+        refuse_moved_settings(self.config)
+        backend = SlurmConnection(parent=self, log=self.log).new_backend()
         if self.serverapp is None:
             msg = "jupyterlab_hpc runs only as an extension of a Jupyter server"
             raise RuntimeError(msg)
@@ -126,7 +113,7 @@ class HPCExtension(ExtensionApp):
             log=self.log,
         )
         self.kernels = RemoteKernels(
-            self.partitions, user, self.serverapp, parent=self, log=self.log
+            backend, self.partitions, user, self.serverapp, parent=self, log=self.log
         )
         self.log.info("jupyterlab_hpc: Slurm backend %s", backend.name)
 

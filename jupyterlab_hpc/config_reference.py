@@ -15,13 +15,11 @@ from traitlets import HasTraits, TraitType
 from jupyterlab_hpc.app import HPCExtension
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.services.kernels import RemoteKernels
-from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
-from jupyterlab_hpc.slurm.restd.backend import SlurmRestd
+from jupyterlab_hpc.slurm.connection import SlurmConnection
 
 CONFIGURABLES: tuple[type[HasTraits], ...] = (
     HPCExtension,
-    SlurmCommands,
-    SlurmRestd,
+    SlurmConnection,
     RemoteKernels,
     SlurmProvisioner,
 )

@@ -22,7 +22,7 @@ c.ServerApp.disable_check_xsrf = False
 
 c.ServerApp.port = 8890  # keep in step with playwright.config.js
 c.ServerApp.allow_root = True
-c.SlurmCommands.command_prefix = ["runuser", "-u", "alice", "--"]
+c.SlurmConnection.command_prefix = ["runuser", "-u", "alice", "--"]
 
 # Batch scripts submitted from the file browser run as alice in their folder: alice must read
 # them and write her output there, as in a home directory (sticky, like /tmp).
@@ -35,9 +35,9 @@ c.HPCExtension.announcements_refresh = 1.0
 c.HPCExtension.partitions_refresh = 2.0
 c.HPCExtension.jobs_refresh = 1.0
 
-# Remote kernels run as alice too: her jobs, her kernel processes, her secrets file. The venv's
-# Python (which imports jupyterlab_hpc and ipykernel) is readable by alice and seen by the nodes.
-c.SlurmProvisioner.command_prefix = ["runuser", "-u", "alice", "--"]
+# Remote kernels run as alice too (the same prefix): her jobs, her kernel processes, her
+# secrets file. The venv's Python (which imports jupyterlab_hpc and ipykernel) is readable by
+# alice and seen by the nodes.
 c.SlurmProvisioner.job_name = "galata-kernel"
 # A server killed with its tests leaves no kernel job for long.
 c.SlurmProvisioner.grace_period = 10.0

@@ -53,12 +53,13 @@ from jupyterlab_hpc.kernels.batch_script import KernelJob
 from jupyterlab_hpc.kernels.channel import ChannelClosed
 from jupyterlab_hpc.kernels.handoff import CURVE_KEYS
 from jupyterlab_hpc.kernels.launcher_link import LauncherLink
-from jupyterlab_hpc.kernels.listen_address import address_towards_controller
+from jupyterlab_hpc.kernels.listen_address import address_towards
 from jupyterlab_hpc.kernels.resources import JobResources
-from jupyterlab_hpc.kernels.slurm_job import cancel_job, job_status, submit_job
+from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.commands.runner import CommandRunner, command_environment
-from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError
-from jupyterlab_hpc.slurm.records import JobStatus
+from jupyterlab_hpc.slurm.connection import SlurmConnection, refuse_moved_settings
+from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound
+from jupyterlab_hpc.slurm.records import BatchScript, JobStatus
 
 _KERNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # After the job ends (scancel, time limit), Slurm may still say RUNNING for a moment.
@@ -74,18 +75,6 @@ class KernelJobError(RuntimeError):
 
 class SlurmProvisioner(KernelProvisionerBase):
     """Runs a kernel in a Slurm job; interrupts, restarts and shutdowns go through its launcher."""
-
-    command_prefix = List(
-        Unicode(),
-        default_value=[],
-        help="""Words put before every Slurm command and the secrets-file writer: e.g.
-        ["ssh", "login01"]. They must run as the user whose kernel this is, on a host that
-        shares the home directory with the compute nodes.""",
-    ).tag(config=True)
-
-    command_timeout = Float(
-        30.0, help="Seconds a Slurm command may take before it is killed and reported."
-    ).tag(config=True)
 
     python = Unicode(
         sys.executable,
@@ -204,10 +193,15 @@ class SlurmProvisioner(KernelProvisionerBase):
         (the batch script began), launcher_connected, kernel_started.""",
     )
 
-    _listen_ips: ClassVar[dict[tuple[str, ...], str]] = {}
+    # The address the nodes reach this host on, per way of reaching Slurm.
+    _listen_ips: ClassVar[dict[tuple[Any, ...], str]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        refuse_moved_settings(self.config)
+        self.connection = SlurmConnection(parent=self)
+        # Submits, watches and cancels the kernel's job; the server hands over its own.
+        self.slurm: SlurmBackend = self.connection.new_backend()
         self.connection_info = {}  # the base class's is shared between instances
         self._link: LauncherLink | None = None
         self._handoff_file: str | None = None
@@ -224,8 +218,12 @@ class SlurmProvisioner(KernelProvisionerBase):
         self._curve_keys: dict[str, str] = {}
 
     @property
-    def runner(self) -> CommandRunner:
-        return CommandRunner(prefix=self.command_prefix, timeout=self.command_timeout)
+    def _prefixed(self) -> CommandRunner | None:
+        """Runs the private-file helper (handoff.py) through the connection's prefix, as the
+        user on the nodes' filesystem; None without a prefix: the files are written here."""
+        if not self.connection.command_prefix:
+            return None
+        return CommandRunner(prefix=self.connection.command_prefix, timeout=self.connection.timeout)
 
     @property
     def node(self) -> str | None:
@@ -294,7 +292,7 @@ class SlurmProvisioner(KernelProvisionerBase):
         if self._link is not None and self._link.connected:
             await self._link.send({"type": "signal", "signum": int(signum)})
         elif self.job_id is not None and not self._job_ended:
-            await self.runner.run(["scancel", "--batch", f"--signal={int(signum)}", self.job_id])
+            await self.slurm.signal_batch_shell(self.job_id, int(signum))
 
     async def kill(self, restart: bool = False) -> None:  # noqa: FBT001, FBT002, ARG002 - the base's signature
         """SIGKILL the kernel process; the job stays for a restart or for cleanup() to end.
@@ -478,8 +476,12 @@ class SlurmProvisioner(KernelProvisionerBase):
                 prologue=tuple(self.prologue),
                 user_prologue=self.user_prologue,
             )
-            self.job_id = await submit_job(
-                self.runner, job.sbatch_options(), job.script(), withheld=self._withheld()
+            self.job_id = await self.slurm.submit_script(
+                BatchScript(
+                    script=job.script(),
+                    options=tuple(job.sbatch_options()),
+                    withheld_environment=tuple(self._withheld()),
+                )
             )
             self._submitted_resources = self._job_resources
             submitted = time.time()
@@ -518,7 +520,7 @@ class SlurmProvisioner(KernelProvisionerBase):
             while not (await asyncio.wait({connected}, timeout=delay))[0]:
                 delay = self.queue_poll_interval
                 try:
-                    status = await job_status(self.runner, self.job_id)
+                    status = await self.slurm.job_status(self.job_id)
                 except SlurmError as error:  # slurmctld restarting, say: ask again later
                     self.log.warning("Cannot ask Slurm about job %s: %s", self.job_id, error)
                     continue
@@ -545,7 +547,7 @@ class SlurmProvisioner(KernelProvisionerBase):
         if self.job_id is None:
             return None
         try:
-            status = await job_status(self.runner, self.job_id)
+            status = await self.slurm.job_status(self.job_id)
         except SlurmError as error:
             self.log.warning("Cannot ask Slurm about job %s: %s", self.job_id, error)
             return self.job_status
@@ -598,10 +600,9 @@ class SlurmProvisioner(KernelProvisionerBase):
             "signature_scheme": self._session.signature_scheme,
             **self._curve_keys,
         }
-        if self.command_prefix:
-            # Through the prefix, as the job's user, on the nodes' filesystem (handoff.py).
+        if (prefixed := self._prefixed) is not None:
             argv = [self.python, "-I", handoff.__file__, "write", name]
-            path = (await self.runner.run(argv, stdin=json.dumps(content).encode())).strip()
+            path = (await prefixed.run(argv, stdin=json.dumps(content).encode())).strip()
         else:
             path = str(await asyncio.to_thread(handoff.write_secrets, name, content))
         self._handoff_file = path
@@ -633,9 +634,10 @@ class SlurmProvisioner(KernelProvisionerBase):
     async def _listen_ip(self) -> str:
         if self.listen_ip:
             return str(self.listen_ip)
-        key = tuple(self.command_prefix)
+        connection = self.connection
+        key = (connection.backend, tuple(connection.command_prefix), connection.rest_url)
         if key not in self._listen_ips:
-            self._listen_ips[key] = await address_towards_controller(self.runner)
+            self._listen_ips[key] = await address_towards(await self.slurm.node_address())
         return self._listen_ips[key]
 
     def _log_file(self) -> str:
@@ -650,7 +652,7 @@ class SlurmProvisioner(KernelProvisionerBase):
             with contextlib.suppress(ChannelClosed):
                 await self._link.send({"type": "signal", "signum": int(signum)})
         elif self.job_id is not None and not self._job_ended:
-            await cancel_job(self.runner, self.job_id)
+            await self._cancel_job(self.job_id)
             self._mark_job_ended(None)
 
     async def _end_job(self) -> None:
@@ -665,22 +667,27 @@ class SlurmProvisioner(KernelProvisionerBase):
             await link.close()
         if self.job_id is not None and not self._job_ended and not told:
             try:
-                await cancel_job(self.runner, self.job_id)
+                await self._cancel_job(self.job_id)
             except SlurmError as error:
                 self.log.error("Could not cancel Slurm job %s: %s", self.job_id, error)
         if self._handoff_file is not None:  # the job never started: its secrets go unused
-            await self._remove_private_file(Path(self._handoff_file).name)
+            await self.remove_private_file(Path(self._handoff_file).name)
             self._handoff_file = None
         if told and self.job_id is not None:  # a clean end: its log tells nothing new
-            await self._remove_private_file(f"kernel-{self.job_id}.log")
+            await self.remove_private_file(f"kernel-{self.job_id}.log")
         if self.job_id is not None and not self._job_ended:
             self._mark_job_ended(None)
 
-    async def _remove_private_file(self, name: str) -> None:
+    async def _cancel_job(self, job_id: str) -> None:
+        """scancel the job; a job Slurm no longer knows is as cancelled as it gets."""
+        with contextlib.suppress(SlurmNotFound):
+            await self.slurm.act_on_job(job_id, "cancel")
+
+    async def remove_private_file(self, name: str) -> None:
         """Delete a file of the user's handoff directory, as the user (see ``handoff``)."""
         try:
-            if self.command_prefix:
-                await self.runner.run([self.python, "-I", handoff.__file__, "remove", name])
+            if (prefixed := self._prefixed) is not None:
+                await prefixed.run([self.python, "-I", handoff.__file__, "remove", name])
             else:
                 await asyncio.to_thread(handoff.remove, name)
         except (SlurmError, OSError) as error:
@@ -724,7 +731,7 @@ class SlurmProvisioner(KernelProvisionerBase):
             return link.kernel_exit_code
         if link.job_ending or link.silent_for > self.grace_period:
             # Slurm still runs the job, but its launcher ends it or has given up on us.
-            await cancel_job(self.runner, self.job_id or "")
+            await self._cancel_job(self.job_id or "")
             self._mark_job_ended(
                 f"The kernel is dead: its launcher on {link.node} stopped answering "
                 f"(Slurm job {self.job_id} was cancelled)."

@@ -48,7 +48,6 @@ from traitlets.config import LoggingConfigurable
 from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, cannot_encrypt, declares_curve
-from jupyterlab_hpc.kernels.slurm_job import job_status
 from jupyterlab_hpc.services.kernel_records import (
     KernelRecord,
     KernelRecords,
@@ -65,6 +64,8 @@ from jupyterlab_hpc.services.kernel_resources import (
 )
 from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.user import UserService
+from jupyterlab_hpc.slurm.backend import SlurmBackend
+from jupyterlab_hpc.slurm.connection import SlurmConnection
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound
 from jupyterlab_hpc.slurm.records import JobStatus, UserAccess
 
@@ -189,14 +190,21 @@ class RemoteKernels(LoggingConfigurable):
         (~/.jupyterlab-hpc/kernels/kernel-<job>.log; a cleanly ended kernel's is removed at
         once) is kept after it was last written. A starting server removes older logs of jobs
         Slurm no longer queues or runs; only a server that reaches Slurm without
-        SlurmProvisioner.command_prefix (it runs as the user, on a host with the user's
+        SlurmConnection.command_prefix (it runs as the user, on a host with the user's
         home). 0: kept forever.""",
     ).tag(config=True)
 
     def __init__(
-        self, partitions: PartitionsService, user: UserService, serverapp: Any, **kwargs: Any
+        self,
+        slurm: SlurmBackend,
+        partitions: PartitionsService,
+        user: UserService,
+        serverapp: Any,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.slurm = slurm
+        self.command_prefix = SlurmConnection(parent=self).command_prefix
         self._serverapp = serverapp
         self.partitions = partitions
         self.user = user
@@ -216,6 +224,12 @@ class RemoteKernels(LoggingConfigurable):
         self._unlisted: set[str] = set()  # records of Slurm kernels of Jupyter's /api/kernels
         self._valid_presets = [preset for preset in self.presets if self._preset_is_valid(preset)]
         self._wrap_kernel_manager_factory()
+
+    def _new_provisioner(self) -> SlurmProvisioner:
+        """A provisioner under the server's kernel manager, reaching Slurm as the views do."""
+        provisioner = SlurmProvisioner(parent=self.kernel_manager)
+        provisioner.slurm = self.slurm
+        return provisioner
 
     # -- the REST operations ----------------------------------------------------------------
 
@@ -303,7 +317,7 @@ class RemoteKernels(LoggingConfigurable):
             )
             if record.listed:
                 self._kernels[kernel.id] = kernel
-            provisioner = SlurmProvisioner(parent=self.kernel_manager)
+            provisioner = self._new_provisioner()
             await provisioner.load_provisioner_info(record.provisioner_info)
             try:
                 outcome, cancelled = await self._end_job_of_gone_server(kernel, provisioner)
@@ -318,8 +332,8 @@ class RemoteKernels(LoggingConfigurable):
             if cancelled:
                 # Ended here, healthy until its server died: its log tells nothing. Secrets
                 # of a job that never started would never be read.
-                await self._remove_private_file(provisioner, f"kernel-{kernel.job_id}.log")
-                await self._remove_private_file(provisioner, f"{kernel.id}.json")
+                await provisioner.remove_private_file(f"kernel-{kernel.job_id}.log")
+                await provisioner.remove_private_file(f"{kernel.id}.json")
 
     async def _end_job_of_gone_server(
         self, kernel: RemoteKernel, provisioner: SlurmProvisioner
@@ -330,7 +344,7 @@ class RemoteKernels(LoggingConfigurable):
         if job_id is None:
             return "no job", False
         try:
-            status = await job_status(provisioner.runner, job_id)
+            status = await provisioner.slurm.job_status(job_id)
         except SlurmError as error:
             self.log.warning("Cannot ask Slurm about job %s: %s", job_id, error)
             await provisioner.cleanup()  # scancel, logging what Slurm refuses
@@ -351,17 +365,6 @@ class RemoteKernels(LoggingConfigurable):
         path = Path(record.connection_file or Path(self.kernel_manager.connection_dir) / name)
         if path.name == name:  # only the file jupyter_server names after this kernel
             path.unlink(missing_ok=True)
-
-    async def _remove_private_file(self, provisioner: SlurmProvisioner, name: str) -> None:
-        """A file of the user's handoff directory, as the provisioner reaches it (handoff)."""
-        try:
-            if provisioner.command_prefix:
-                argv = [provisioner.python, "-I", handoff.__file__, "remove", name]
-                await provisioner.runner.run(argv)
-            else:
-                await asyncio.to_thread(handoff.remove, name)
-        except (SlurmError, OSError) as error:
-            self.log.warning("Could not remove %s: %s", name, error)
 
     async def _register_server(self) -> None:
         await asyncio.to_thread(self._write_server_record)
@@ -395,11 +398,9 @@ class RemoteKernels(LoggingConfigurable):
 
     async def _remove_expired_logs(self) -> None:
         """Logs of kernel jobs that are over, last written before the retention period."""
-        provisioner = SlurmProvisioner(parent=self.kernel_manager)
-        if self.kernel_log_retention_days <= 0 or provisioner.command_prefix:
+        if self.kernel_log_retention_days <= 0 or self.command_prefix:
             return  # with a prefix the logs are the user's on the prefix's far side
-        output = await provisioner.runner.run(["squeue", "--noheader", "--me", "--format=%i"])
-        active = set(output.split())
+        active = {job.id for job in await self.slurm.list_jobs(mine=True)}
         oldest = time.time() - self.kernel_log_retention_days * 86400
         for name in await asyncio.to_thread(_remove_old_logs, oldest, active):
             self.log.info("Removed %s (older than %g days)", name, self.kernel_log_retention_days)
@@ -642,7 +643,7 @@ class RemoteKernels(LoggingConfigurable):
             msg = f"Kernelspec {kernel_name!r} runs through {provisioner!r}, not on its own"
             raise InvalidRequest(msg)
         if not declares_curve(spec.metadata) and (
-            SlurmProvisioner(parent=self.kernel_manager).transport_encryption == "required"
+            self._new_provisioner().transport_encryption == "required"
         ):
             raise InvalidRequest(cannot_encrypt(kernel_name))
         return kernel_name

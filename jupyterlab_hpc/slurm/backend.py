@@ -11,9 +11,11 @@ from typing import Literal, Protocol
 
 from jupyterlab_hpc.slurm.records import (
     AccountQuota,
+    BatchScript,
     ClusterInfo,
     Job,
     JobDetail,
+    JobStatus,
     Partition,
     Reservation,
     UserAccess,
@@ -57,6 +59,22 @@ class SlurmBackend(Protocol):
 
     async def submit(self, script: str, work_dir: str) -> str:
         """Submit the batch script at absolute path ``script`` to run in ``work_dir``; its id."""
+        ...
+
+    async def submit_script(self, job: BatchScript) -> str:
+        """Submit a batch script given as text, with its options; the new job's id."""
+        ...
+
+    async def job_status(self, job_id: str) -> JobStatus | None:
+        """Where the job stands (a remote kernel's job); None once Slurm forgot it."""
+        ...
+
+    async def signal_batch_shell(self, job_id: str, signum: int) -> None:
+        """Send ``signum`` to the job's batch shell (a kernel's launcher) only."""
+        ...
+
+    async def node_address(self) -> str:
+        """The address of a compute node (its NodeAddr): the way the nodes are reached."""
         ...
 
     async def list_partitions(self) -> list[Partition]:

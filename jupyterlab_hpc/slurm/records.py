@@ -225,3 +225,13 @@ class JobStatus:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchScript:
+    """A batch job given as text: the script, sbatch's long options (``--time=30``), and the
+    names of variables of the server's environment the job must not inherit."""
+
+    script: str
+    options: tuple[str, ...]
+    withheld_environment: tuple[str, ...] = ()

@@ -74,7 +74,7 @@ def recording_prefix(tmp_path: Path, command_log: Path) -> list[str]:
 def jp_server_config(recording_prefix: list[str]) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "SlurmConnection": {"command_prefix": recording_prefix, "timeout": 10.0},
         "HPCExtension": {"jobs_refresh": 0.0},
     }
 
@@ -85,13 +85,14 @@ def server_config_through(
     """The server as alice, reaching Slurm through ``backend`` (commands or slurmrestd)."""
     return {
         "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "HPCExtension": {"jobs_refresh": 0.0, "backend": backend},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
-        "SlurmRestd": {
-            "url": cluster["rest_url"],
-            "user_name": SERVER_USER,
-            "token_command": [*as_user(SERVER_USER), "scontrol", "token", "lifespan=600"],
+        "HPCExtension": {"jobs_refresh": 0.0},
+        "SlurmConnection": {
+            "backend": backend,
+            "command_prefix": recording_prefix,
             "timeout": 10.0,
+            "rest_url": cluster["rest_url"],
+            "rest_user_name": SERVER_USER,
+            "rest_token_command": [*as_user(SERVER_USER), "scontrol", "token", "lifespan=600"],
         },
     }
 

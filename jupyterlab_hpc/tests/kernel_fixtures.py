@@ -51,12 +51,14 @@ class SlurmKernels:
     managers: list[AsyncKernelManager] = field(default_factory=list)
     clients: list[AsyncKernelClient] = field(default_factory=list)
 
-    def config(self, **provisioner: Any) -> Config:
+    def config(self, connection: dict[str, Any] | None = None, **provisioner: Any) -> Config:
+        """Kernels as alice through the commands, or through ``connection``'s backend (the
+        prefix then still writes alice's private files)."""
         prologue = [*self.prologue, *provisioner.pop("prologue", [])]
         return Config(
             {
+                "SlurmConnection": {"command_prefix": ALICE, **(connection or {})},
                 "SlurmProvisioner": {
-                    "command_prefix": ALICE,
                     "python": self.python,
                     "prologue": prologue,
                     "grace_period": GRACE_PERIOD,
@@ -64,20 +66,26 @@ class SlurmKernels:
                     "job_name": self.job_name,
                     "walltime_warning": 0,
                     **provisioner,
-                }
+                },
             }
         )
 
-    def manager(self, **provisioner: Any) -> AsyncKernelManager:
-        manager = AsyncKernelManager(kernel_name=KERNEL_NAME, config=self.config(**provisioner))
+    def manager(
+        self, connection: dict[str, Any] | None = None, **provisioner: Any
+    ) -> AsyncKernelManager:
+        config = self.config(connection, **provisioner)
+        manager = AsyncKernelManager(kernel_name=KERNEL_NAME, config=config)
         self.managers.append(manager)
         return manager
 
     async def start(
-        self, provisioner: dict[str, Any] | None = None, **launch: Any
+        self,
+        provisioner: dict[str, Any] | None = None,
+        connection: dict[str, Any] | None = None,
+        **launch: Any,
     ) -> tuple[AsyncKernelManager, AsyncKernelClient]:
         """A running kernel on a compute node and a client that has seen it ready."""
-        manager = self.manager(**(provisioner or {}))
+        manager = self.manager(connection, **(provisioner or {}))
         await manager.start_kernel(cwd="/tmp", **launch)
         client = manager.client()
         client.start_channels()

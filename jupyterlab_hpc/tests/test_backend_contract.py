@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -34,13 +35,14 @@ import pytest
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
 from jupyterlab_hpc.slurm.errors import (
+    InvalidRequest,
     SlurmConflict,
     SlurmError,
     SlurmNotFound,
     SlurmPermissionDenied,
     SlurmUnavailable,
 )
-from jupyterlab_hpc.slurm.records import Job
+from jupyterlab_hpc.slurm.records import BatchScript, Job
 from jupyterlab_hpc.slurm.restd.backend import SlurmRestd
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, SubmitJob, as_user
 
@@ -260,6 +262,123 @@ async def test_a_refused_submission_keeps_slurms_words(
 
     with pytest.raises(SlurmError, match="Invalid account"):
         await backend.submit(str(script), str(alice_folder))
+
+
+async def wait_for(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.5)
+
+
+async def test_a_script_given_as_text_runs_with_its_options_without_withheld_variables(
+    backend: SlurmBackend, alice_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HPC_CONTRACT_SECRET", "do-not-store")
+    monkeypatch.setenv("HPC_CONTRACT_PLAIN", "passed-on")
+    job = BatchScript(
+        script="#!/bin/sh\nenv > env.txt\nsleep 30\n",
+        options=(
+            "--job-name=contract-text", "--partition=debug", "--time=2", "--no-requeue",
+            f"--chdir={alice_folder}", f"--output={alice_folder}/text-%j.log",
+        ),
+        withheld_environment=("HPC_CONTRACT_SECRET",),
+    )  # fmt: skip
+
+    job_id = await backend.submit_script(job)
+    try:
+        await wait_for(lambda: _exists(alice_folder / "env.txt"))
+        await asyncio.sleep(0.5)  # env has written the whole file
+        listed = await backend.get_job(job_id)
+        status = await backend.job_status(job_id)
+    finally:
+        cancel(job_id)
+
+    environment = (alice_folder / "env.txt").read_text()
+    assert "HPC_CONTRACT_PLAIN=passed-on" in environment
+    assert "HPC_CONTRACT_SECRET" not in environment
+    assert (listed.name, listed.partition, listed.time_limit) == ("contract-text", "debug", 120)
+    assert listed.work_dir == str(alice_folder)
+    assert status is not None
+    assert (status.job_id, status.state) == (job_id, "RUNNING")
+    assert status.node == listed.nodes
+    assert status.end_time is not None  # the time limit's end
+
+
+async def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+async def test_job_status_follows_a_job_from_the_queue_to_its_end(
+    backend: SlurmBackend, submit_job: SubmitJob
+) -> None:
+    job_id = submit_job(USER, "--partition=debug", LATER)
+    pending = await backend.job_status(job_id)
+    await backend.act_on_job(job_id, "cancel")
+
+    async def ended() -> bool:
+        status = await backend.job_status(job_id)
+        return status is not None and status.finished
+
+    await wait_for(ended)
+    cancelled = await backend.job_status(job_id)
+
+    assert pending is not None
+    assert (pending.state, pending.pending, pending.finished, pending.node) == (
+        "PENDING", True, False, None
+    )  # fmt: skip
+    assert pending.reason == "BeginTime"
+    assert pending.reason_text
+    assert cancelled is not None
+    assert cancelled.state == "CANCELLED"
+    assert "was cancelled" in cancelled.ended_reason()
+
+
+async def test_a_warning_signal_for_the_batch_shell_is_taken_where_the_api_can_send_it(
+    backend: SlurmBackend, alice_folder: Path
+) -> None:
+    options = ("--partition=debug", "--time=2", "--hold", "--signal=B:USR1@30")
+    job = BatchScript(script="#!/bin/sh\nsleep 1\n", options=(*options, f"--chdir={alice_folder}"))
+    if isinstance(backend, SlurmRestd) and not (await backend.dialect()).signals_batch_shell:
+        with pytest.raises(InvalidRequest, match="cannot send a job's warning signal"):
+            await backend.submit_script(job)
+        return
+    job_id = await backend.submit_script(job)
+    cancel(job_id)
+
+
+async def test_a_job_slurm_never_had_has_no_status(backend: SlurmBackend) -> None:
+    assert await backend.job_status("999999") is None
+
+
+async def test_a_signal_reaches_the_batch_shell_where_the_api_can_send_one(
+    backend: SlurmBackend, alice_folder: Path
+) -> None:
+    script = "#!/bin/sh\ntrap 'echo got > signalled.txt; exit 0' USR1\ntouch ready.txt\n"
+    script += "while :; do sleep 1; done\n"
+    options = ("--partition=debug", "--time=2", f"--chdir={alice_folder}", "--output=/dev/null")
+    job_id = await backend.submit_script(BatchScript(script=script, options=options))
+    try:
+        await wait_for(lambda: _exists(alice_folder / "ready.txt"))
+        if isinstance(backend, SlurmRestd) and not (await backend.dialect()).signals_batch_shell:
+            with pytest.raises(SlurmError, match="cannot signal a batch shell"):
+                await backend.signal_batch_shell(job_id, signal.SIGUSR1)
+            return
+        await backend.signal_batch_shell(job_id, signal.SIGUSR1)
+        await wait_for(lambda: _exists(alice_folder / "signalled.txt"), timeout=20)
+    finally:
+        cancel(job_id)
+
+    assert (alice_folder / "signalled.txt").read_text().strip() == "got"
+
+
+async def test_the_node_address_is_one_of_the_clusters_nodes(backend: SlurmBackend) -> None:
+    listed = subprocess.run(
+        [*CLUSTER_PREFIX, "sinfo", "--noheader", "--Node", "--format=%o"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+
+    assert await backend.node_address() in listed
 
 
 async def test_both_backends_describe_jobs_alike(

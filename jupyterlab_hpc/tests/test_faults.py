@@ -23,10 +23,10 @@ TIMEOUT = 20.0
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    slurm = {**jp_server_config["SlurmCommands"], "timeout": TIMEOUT}
+    slurm = {**jp_server_config["SlurmConnection"], "timeout": TIMEOUT}
     # A real refresh interval: the failure is cached with a back-off that must end by itself.
     extension = {**jp_server_config["HPCExtension"], "jobs_refresh": 1.0}
-    return {**jp_server_config, "SlurmCommands": slurm, "HPCExtension": extension}
+    return {**jp_server_config, "SlurmConnection": slurm, "HPCExtension": extension}
 
 
 async def status_of(jp_fetch: Any, route: str) -> tuple[int, str]:

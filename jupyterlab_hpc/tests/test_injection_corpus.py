@@ -130,9 +130,9 @@ def recording_prefix(tmp_path: Path, command_log: Path) -> list[str]:
 def jp_server_config(recording_prefix: list[str], job_name: str) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "SlurmConnection": {"command_prefix": recording_prefix, "timeout": 10.0},
         "HPCExtension": {"jobs_refresh": 0.0, "partitions_refresh": 0.0},
-        "SlurmProvisioner": {"command_prefix": recording_prefix, "job_name": job_name},
+        "SlurmProvisioner": {"job_name": job_name},
     }
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.cluster
 def jp_server_config(recording_prefix: list[str]) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "SlurmConnection": {"command_prefix": recording_prefix, "timeout": 10.0},
         "HPCExtension": {"jobs_refresh": 60.0},
     }
 

@@ -27,8 +27,8 @@ from jupyterlab_hpc.kernels.launcher import free_ports
 from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, LauncherLink
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.kernels.resources import JobResources
-from jupyterlab_hpc.kernels.slurm_job import parse_status
 from jupyterlab_hpc.kernels.zmtp import socket_mechanism
+from jupyterlab_hpc.slurm.commands.job_status import parse_status
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 
 TOKEN = b"t" * 32

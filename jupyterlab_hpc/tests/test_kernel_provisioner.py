@@ -166,6 +166,46 @@ async def test_in_reverse_mode_kernel_traffic_rides_the_launchers_connection(
     assert (await run_code(client, "print(6 * 7)"))["stdout"] == "42\n"
 
 
+def through_slurmrestd(cluster: dict[str, Any]) -> dict[str, Any]:
+    """SlurmConnection settings for alice's kernels through slurmrestd instead of commands."""
+    return {
+        "backend": "slurmrestd",
+        "rest_url": cluster["rest_url"],
+        "rest_user_name": "alice",
+        "rest_token_command": [*ALICE, "scontrol", "token", "lifespan=600"],
+    }
+
+
+@pytest.mark.parametrize("kernel_connection", ["direct", "reverse"])
+async def test_through_slurmrestd_a_kernel_starts_interrupts_restarts_and_ends_its_job(
+    slurm_kernels: SlurmKernels, cluster: dict[str, Any], kernel_connection: str
+) -> None:
+    manager, client = await slurm_kernels.start(
+        {"kernel_connection": kernel_connection}, connection=through_slurmrestd(cluster)
+    )
+    provisioner, job_id = provisioner_and_job(manager)
+    assert provisioner.slurm.name == "slurmrestd"
+    result = await run_code(client, "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name)")
+    assert result["stdout"] == "alice\n"
+    assert provisioner.node in cluster["nodes"]
+    assert squeue_state(job_id) == "RUNNING"
+
+    sleeper = client.execute("import time; time.sleep(600)")
+    await asyncio.sleep(1.0)
+    await manager.interrupt_kernel()
+    assert (await reply_to(client, sleeper))["content"]["ename"] == "KeyboardInterrupt"
+    await manager.restart_kernel()
+    await client.wait_for_ready(timeout=60)
+    assert provisioner.job_id == job_id
+    # The job's status as slurmrestd reports it: running on the kernel's node.
+    status = await provisioner.slurm.job_status(job_id)
+    assert status is not None
+    assert (status.state, status.node) == ("RUNNING", provisioner.node)
+
+    await manager.shutdown_kernel()
+    await eventually(lambda: squeue_state(job_id) in {"", "COMPLETED", "CANCELLED"}, timeout=30)
+
+
 async def test_a_restart_asking_for_other_resources_moves_to_a_new_job(
     slurm_kernels: SlurmKernels,
 ) -> None:

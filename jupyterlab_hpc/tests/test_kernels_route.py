@@ -54,10 +54,9 @@ def jp_server_config(
 ) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyterlab_hpc": True}},
-        "SlurmCommands": {"command_prefix": recording_prefix, "timeout": 10.0},
+        "SlurmConnection": {"command_prefix": recording_prefix, "timeout": 10.0},
         "HPCExtension": {"jobs_refresh": 0.0, "partitions_refresh": 0.0},
         "SlurmProvisioner": {
-            "command_prefix": as_user(SERVER_USER),
             "grace_period": GRACE_PERIOD,
             "heartbeat_interval": HEARTBEAT,
             "job_name": job_name,
@@ -379,10 +378,9 @@ class ServerProcess:
                 "root_dir": str(root),
             },
             "IdentityProvider": {"token": self.token},
-            "SlurmCommands": {"command_prefix": as_user(SERVER_USER)},
+            "SlurmConnection": {"command_prefix": as_user(SERVER_USER)},
             # A long grace period: only the restarted server can have ended the job early.
             "SlurmProvisioner": {
-                "command_prefix": as_user(SERVER_USER),
                 "job_name": job_name,
                 "grace_period": 300,
             },

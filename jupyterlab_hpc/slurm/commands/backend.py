@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
-
-from traitlets import Float, List, Unicode
-from traitlets.config import LoggingConfigurable
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
+from jupyterlab_hpc.slurm.commands import job_status
 from jupyterlab_hpc.slurm.commands.cluster_info import parse_cluster_info, scontrol_config_argv
 from jupyterlab_hpc.slurm.commands.fields import query_separator
 from jupyterlab_hpc.slurm.commands.job_detail import (
@@ -41,9 +39,11 @@ from jupyterlab_hpc.slurm.job_states import FINISHED_STATES
 from jupyterlab_hpc.slurm.notation import find_job
 from jupyterlab_hpc.slurm.records import (
     AccountQuota,
+    BatchScript,
     ClusterInfo,
     Job,
     JobDetail,
+    JobStatus,
     Partition,
     Reservation,
     UserAccess,
@@ -57,26 +57,15 @@ _ACTION_ARGV: dict[JobAction, list[str]] = {
 }
 
 
-class SlurmCommands(LoggingConfigurable):
+class SlurmCommands:
     """Runs squeue, sinfo, scontrol, sacct, sbatch ... as argument lists, each with a timeout."""
 
     name = "commands"
 
-    command_prefix = List(
-        Unicode(),
-        default_value=[],
-        help="""Words put before every Slurm command, for sites where Slurm's clients live
-        elsewhere: e.g. ["ssh", "login01"] or ["apptainer", "exec", "slurm.sif"]. The
-        prefix must pass the arguments through unchanged and run as the same user.""",
-    ).tag(config=True)
-
-    timeout = Float(
-        30.0,
-        help="Seconds a Slurm command may take before it is killed and reported as timed out.",
-    ).tag(config=True)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, command_prefix: Sequence[str] = (), timeout: float = 30.0) -> None:
+        # Words before every command (ssh login01 ...); seconds before one is killed.
+        self.command_prefix = list(command_prefix)
+        self.timeout = timeout
         # One per query: the user's jobs and everyone's are listed separately.
         self._squeue_parsers = {True: SqueueParser(), False: SqueueParser()}
 
@@ -141,6 +130,45 @@ class SlurmCommands(LoggingConfigurable):
         """sbatch ``script`` to run in ``work_dir``; the new job's id."""
         output = await self.runner.run(["sbatch", "--parsable", f"--chdir={work_dir}", script])
         return output.strip().split(";", 1)[0]
+
+    async def submit_script(self, job: BatchScript) -> str:
+        """sbatch the script on stdin (so no file is left behind). sbatch copies its
+        environment into the job, and Slurm stores it: withheld variables are unset first."""
+        unset = [word for name in job.withheld_environment for word in ("-u", name)]
+        argv = ["env", *unset, "sbatch"] if unset else ["sbatch"]
+        output = await self.runner.run(
+            [*argv, "--parsable", *job.options], stdin=job.script.encode()
+        )
+        return output.strip().split(";", 1)[0]
+
+    async def job_status(self, job_id: str) -> JobStatus | None:
+        """From slurmctld, or from accounting once slurmctld forgot the job."""
+        query = validation.job_id(job_id)
+        separator = query_separator()
+        try:
+            output = await self.runner.run(job_status.squeue_argv(query, separator))
+            status = job_status.parse_status(query, output, separator)
+        except SlurmNotFound:
+            status = None
+        if status is None:
+            separator = query_separator()
+            output = await self.runner.run(job_status.sacct_argv(query, separator))
+            status = job_status.parse_status(query, output, separator)
+        return status
+
+    async def signal_batch_shell(self, job_id: str, signum: int) -> None:
+        await self.runner.run(
+            ["scancel", "--batch", f"--signal={int(signum)}", validation.job_id(job_id)]
+        )
+
+    async def node_address(self) -> str:
+        """The first node's NodeAddr as sinfo lists it."""
+        output = await self.runner.run(["sinfo", "--noheader", "--Node", "--format=%o"])
+        address = next(iter(output.split()), None)
+        if address is None:
+            msg = "sinfo lists no compute node"
+            raise SlurmError(msg)
+        return address
 
     async def list_partitions(self) -> list[Partition]:
         partitions, nodes = await asyncio.gather(

@@ -9,12 +9,11 @@ import grp
 import os
 import pwd
 import re
+import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from traitlets import Float, List, Unicode, default
-from traitlets.config import LoggingConfigurable
 
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
@@ -28,9 +27,11 @@ from jupyterlab_hpc.slurm.errors import (
 from jupyterlab_hpc.slurm.notation import find_job
 from jupyterlab_hpc.slurm.records import (
     AccountQuota,
+    BatchScript,
     ClusterInfo,
     Job,
     JobDetail,
+    JobStatus,
     Partition,
     Reservation,
     UserAccess,
@@ -39,6 +40,7 @@ from jupyterlab_hpc.slurm.restd.client import RestClient, TokenSource
 from jupyterlab_hpc.slurm.restd.dialects import SUPPORTED_VERSIONS, Dialect, dialect, version_key
 from jupyterlab_hpc.slurm.restd.parse import (
     parse_job_details,
+    parse_job_status,
     parse_jobs,
     parse_partitions,
     parse_reservations,
@@ -67,55 +69,31 @@ def newest_supported_version(openapi: dict[str, Any]) -> str:
     return max(usable, key=version_key)
 
 
-class SlurmRestd(LoggingConfigurable):
-    """Talks to slurmrestd over HTTP(S), authenticated with a Slurm JWT (``rest_auth/jwt``)."""
+class SlurmRestd:
+    """Talks to slurmrestd over HTTP(S), authenticated with a Slurm JWT (``rest_auth/jwt``).
+
+    ``token`` is used as is; empty, ``token_command`` prints one (renewed before it expires).
+    Every request acts as ``user_name``; ``api_version`` empty means the newest both know.
+    """
 
     name = "slurmrestd"
 
-    url = Unicode(
-        "http://127.0.0.1:6820",
-        help="""slurmrestd's base URL (http or https), without the API path, e.g.
-        https://slurm-rest.example.org:6820. slurmrestd must run with rest_auth/jwt.""",
-    ).tag(config=True)
-
-    token = Unicode(
-        "",
-        help="""A Slurm JWT for user_name. Empty (the default): obtain one with token_command
-        and renew it before it expires. A fixed token is used as is until it stops working.""",
-    ).tag(config=True)
-
-    token_command = List(
-        Unicode(),
-        default_value=["scontrol", "token", "lifespan=3600"],
-        help="""The command that prints a JWT for user_name when token is empty: either
-        SLURM_JWT=<token> (as scontrol token prints it) or the bare token. Run as an argument
-        list, never a shell; run again shortly before the token's expiry (its exp claim).""",
-    ).tag(config=True)
-
-    user_name = Unicode(
-        help="""The Slurm user every request acts as (slurmrestd's X-SLURM-USER-NAME); must
-        match the token's user. Default: the Unix user running the Jupyter server.""",
-    ).tag(config=True)
-
-    timeout = Float(
-        30.0,
-        help="Seconds a slurmrestd request (and the token command) may take before it is "
-        "reported as timed out.",
-    ).tag(config=True)
-
-    api_version = Unicode(
-        "",
-        help=f"""slurmrestd API version to use, e.g. v0.0.42. Empty (the default): the newest
-        that slurmrestd offers (read from its OpenAPI document) and this backend reads
-        ({", ".join(SUPPORTED_VERSIONS)}).""",
-    ).tag(config=True)
-
-    @default("user_name")
-    def _default_user_name(self) -> str:
-        return getpass.getuser()
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        url: str,
+        token: str = "",
+        token_command: Sequence[str] = (),
+        user_name: str = "",
+        api_version: str = "",
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.token_command = list(token_command)
+        self.user_name = user_name or getpass.getuser()
+        self.api_version = api_version
+        self.timeout = timeout
         self._client: RestClient | None = None
         self._dialect: Dialect | None = None
         self._version_lock = asyncio.Lock()
@@ -225,6 +203,54 @@ class SlurmRestd(LoggingConfigurable):
         body = (await self.dialect()).submission(text, job)
         answer = await self._slurm("POST", "/job/submit", body)
         return str(answer["job_id"])
+
+    async def submit_script(self, job: BatchScript) -> str:
+        """The script with its options as ``#SBATCH`` lines, read as the Submit route's
+        scripts are (an option slurmrestd cannot take refuses the submission), in the
+        environment sbatch would pass on, without the withheld variables."""
+        shebang, _, body = job.script.partition("\n")
+        directives = "".join(f"#SBATCH {shlex.quote(option)}\n" for option in job.options)
+        text = f"{shebang}\n{directives}{body}"
+        environment = self._job_environment()
+        for name in job.withheld_environment:
+            environment.pop(name, None)
+        home = environment.get("HOME", "/")
+        properties = job_properties(
+            text, script_path="batch", work_dir=home, environment=environment
+        )
+        answer = await self._slurm(
+            "POST", "/job/submit", (await self.dialect()).submission(text, properties)
+        )
+        return str(answer["job_id"])
+
+    async def job_status(self, job_id: str) -> JobStatus | None:
+        """From slurmctld. Once slurmctld forgot the job (MinJobAge after its end) None:
+        slurmdbd's job records are not read here."""
+        query = validation.job_id(job_id).partition("_")[0]
+        try:
+            answer = await self._slurm("GET", f"/job/{query}")
+        except SlurmNotFound:
+            return None
+        return parse_job_status(answer, await self.dialect(), job_id)
+
+    async def signal_batch_shell(self, job_id: str, signum: int) -> None:
+        dialect = await self.dialect()
+        if not dialect.signals_batch_shell:
+            msg = f"slurmrestd API {dialect.version} cannot signal a batch shell (v0.0.40 can)"
+            raise SlurmError(msg)
+        path = f"/job/{validation.job_id(job_id)}?signal={int(signum)}&flags=BATCH_JOB"
+        refusal = dialect.signal_refusal(await self._slurm("DELETE", path))
+        if refusal:
+            raise error_from_stderr(refusal)
+
+    async def node_address(self) -> str:
+        """The first node's address as slurmctld has it."""
+        nodes = (await self._slurm("GET", "/nodes")).get("nodes") or []
+        address = next((str(node["address"]) for node in nodes if node.get("address")), None)
+        if address is None:
+            msg = "slurmrestd lists no compute node"
+            raise SlurmError(msg)
+        return address
 
     async def list_partitions(self) -> list[Partition]:
         partitions, nodes = await asyncio.gather(

@@ -13,7 +13,7 @@ import os
 import posixpath
 from typing import Any
 
-from jupyterlab_hpc.slurm.errors import SlurmUnavailable
+from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmUnavailable
 from jupyterlab_hpc.slurm.job_states import SHOWN_FLAGS
 from jupyterlab_hpc.slurm.notation import expand_output_path
 from jupyterlab_hpc.slurm.restd.submit import job_properties_v40
@@ -76,6 +76,8 @@ class Dialect:
         self.sends_partition_flags = True
         # Whether jobs can be requeued (``GET /job/{id}/requeue``, from v0.0.45).
         self.requeues = False
+        # Whether a signal can go to the batch shell alone (``DELETE`` with BATCH_JOB flag).
+        self.signals_batch_shell = False
 
     def job(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The record, with ``exit_code`` as ``status:signal``, the output paths as squeue
@@ -122,7 +124,16 @@ class Dialect:
         return str(answer.get("meta", {}).get("Slurm", {}).get("release", ""))
 
     def submission(self, script: str, job: dict[str, Any]) -> dict[str, Any]:
-        """The ``/job/submit`` body for ``script`` with submit.py's job properties."""
+        """The ``/job/submit`` body for ``script`` with submit.py's job properties.
+
+        v0.0.38 reads ``--signal`` without its ``B:`` (batch shell only) or ``R:`` flag:
+        the job would get its warning somewhere else than asked, so it is refused."""
+        if ":" in str(job.get("signal", "")):
+            msg = (
+                f"slurmrestd API {self.version} cannot send a job's warning signal to its "
+                f"batch shell (--signal={job['signal']}); API v0.0.40 and later can"
+            )
+            raise InvalidRequest(msg)
         return {"script": script, "job": job}
 
 
@@ -135,6 +146,7 @@ class DialectV40(Dialect):
         self.lists_output_patterns = version_key(version) >= version_key("v0.0.43")
         self.sends_partition_flags = version_key(version) >= version_key("v0.0.45")
         self.requeues = version_key(version) >= version_key("v0.0.45")
+        self.signals_batch_shell = True
 
     def job(self, raw: dict[str, Any]) -> dict[str, Any]:
         record = {**raw, **{key: _unwrapped(raw.get(key)) for key in _JOB_NUMBERS}}

@@ -20,6 +20,7 @@ from jupyterlab_hpc.slurm.records import (
     Capacity,
     Job,
     JobDetail,
+    JobStatus,
     NodeCounts,
     Partition,
     Reservation,
@@ -52,6 +53,27 @@ def parse_job_details(data: dict[str, Any], dialect: Dialect, *, now: float) -> 
         )
         for record in records
     ]
+
+
+def parse_job_status(data: dict[str, Any], dialect: Dialect, job_id: str) -> JobStatus | None:
+    """The status of ``job_id`` from a ``/job/{id}`` answer; None when it lists no such job."""
+    for raw in data.get("jobs") or []:
+        record = dialect.job(raw)
+        if str(record.get("job_id")) != job_id.partition("_")[0]:
+            continue
+        state = str(record.get("job_state") or "UNKNOWN")
+        pending = state == PENDING
+        reason = text(record.get("state_reason"))
+        return JobStatus(
+            job_id=job_id,
+            state=state,
+            reason=reason,
+            reason_text=reason_text(reason) if pending else None,
+            node=None if pending else text(record.get("nodes")),
+            start_time=_utc(record.get("start_time")),
+            end_time=_utc(record.get("end_time")),
+        )
+    return None
 
 
 def _job(raw: dict[str, Any], now: float, *, as_written: bool) -> Job:

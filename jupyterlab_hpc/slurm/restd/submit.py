@@ -104,6 +104,7 @@ _VALUED: dict[str, tuple[str, Callable[[str], Any]]] = {
     "partition": ("partition", _text),
     "qos": ("qos", _text),
     "reservation": ("reservation", _text),
+    "signal": ("signal", _text),
     "time": ("time_limit", time_minutes),
     "time-min": ("time_minimum", time_minutes),
     "wckey": ("wckey", _text),
@@ -211,6 +212,12 @@ def job_properties_v40(properties: Mapping[str, Any]) -> dict[str, Any]:
         job["shared"] = ["oversubscribe"]
     if job.pop("spread_job", False):
         job["flags"] = ["SPREAD_JOB"]
+    if "signal" in job:  # [{R|B}:]<sig_num>[@sig_time], as sbatch --signal reads it
+        flags, _, signal = job.pop("signal").rpartition(":")
+        name, _, delay = signal.partition("@")
+        job["kill_warning_signal"] = name
+        job["kill_warning_delay"] = {"set": True, "infinite": False, "number": int(delay or 60)}
+        job["kill_warning_flags"] = ["BATCH_JOB"] if "B" in flags else []
     if "mail_type" in job:
         names = job.pop("mail_type").upper().split(",")
         job["mail_type"] = [kind for name in names for kind in _MAIL_TYPES.get(name, [name])]

@@ -1,13 +1,8 @@
-"""The kernel's Slurm job: submit it, ask how it is doing, cancel it."""
+"""Where one job stands (a remote kernel's): squeue while slurmctld knows it, sacct after."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
-
-from jupyterlab_hpc.slurm.commands.fields import delimited_records, query_separator
-from jupyterlab_hpc.slurm.commands.runner import CommandRunner
-from jupyterlab_hpc.slurm.errors import SlurmNotFound
+from jupyterlab_hpc.slurm.commands.fields import delimited_records
 from jupyterlab_hpc.slurm.job_states import PENDING
 from jupyterlab_hpc.slurm.notation import text_or_none, utc_time
 from jupyterlab_hpc.slurm.reasons import reason_text
@@ -17,41 +12,6 @@ from jupyterlab_hpc.slurm.records import JobStatus
 # first and last fields no user can put a line break into, as delimited_records needs.
 _SQUEUE_FIELDS = ("%T", "%r", "%N", "%S", "%e")
 _SACCT_FIELDS = "State,Reason,NodeList,Start,End"
-
-
-async def submit_job(
-    runner: CommandRunner, options: list[str], script: str, *, withheld: Sequence[str] = ()
-) -> str:
-    """sbatch ``script`` (on stdin, so no file is left behind); the new job's id.
-
-    sbatch copies its environment into the job, and Slurm stores it; ``withheld`` variables
-    (tokens and the like) are removed from sbatch's environment first.
-    """
-    unset = [word for name in withheld for word in ("-u", name)]
-    argv = ["env", *unset, "sbatch"] if unset else ["sbatch"]
-    output = await runner.run([*argv, "--parsable", *options], stdin=script.encode())
-    return output.strip().split(";", 1)[0]
-
-
-async def cancel_job(runner: CommandRunner, job_id: str) -> None:
-    """scancel the job; a job Slurm no longer knows is as cancelled as it gets."""
-    with contextlib.suppress(SlurmNotFound):
-        await runner.run(["scancel", job_id])
-
-
-async def job_status(runner: CommandRunner, job_id: str) -> JobStatus | None:
-    """The job's status from slurmctld, or from accounting once slurmctld forgot it."""
-    separator = query_separator()
-    try:
-        output = await runner.run(squeue_argv(job_id, separator))
-        status = parse_status(job_id, output, separator)
-    except SlurmNotFound:
-        status = None
-    if status is None:
-        separator = query_separator()
-        output = await runner.run(sacct_argv(job_id, separator))
-        status = parse_status(job_id, output, separator)
-    return status
 
 
 def squeue_argv(job_id: str, separator: str) -> list[str]:
