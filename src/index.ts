@@ -1,7 +1,7 @@
-import { announcementsPlugin } from './plugins/announcements';
-import { remoteKernelPlugin } from './plugins/remotekernel';
-import { sidebarPlugin } from './plugins/sidebar';
-import { submitPlugin } from './plugins/submit';
+import { announcementsPlugin } from './announcements/plugin';
+import { remoteKernelPlugin } from './remotekernels/plugin';
+import { sidebarPlugin } from './sidebar/plugin';
+import { submitPlugin } from './submit/plugin';
 
 export default [
   sidebarPlugin,

@@ -7,8 +7,8 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, cleanup, render } from '@testing-library/react';
 import * as React from 'react';
 
-import { JobsTable } from '../components/JobsTable';
-import { DEFAULT_JOB_QUERY, selectJobs } from '../jobquery';
+import { JobsTable } from '../jobs/table';
+import { DEFAULT_JOB_QUERY, selectJobs } from '../jobs/query';
 import { makeJob } from '../__tests__/fixtures';
 
 // Node's, for a report free of jest's console decorations.

@@ -3,9 +3,10 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, render, screen, within } from '@testing-library/react';
 import * as React from 'react';
 
-import { PartitionsPanel } from '../components/PartitionsPanel';
-import { QuotasPanel } from '../components/QuotasPanel';
-import { PartitionsModel, QuotasModel } from '../models/cluster';
+import { PartitionsPanel } from '../partitions/panel';
+import { QuotasPanel } from '../quotas/panel';
+import { PartitionsModel } from '../partitions/model';
+import { QuotasModel } from '../quotas/model';
 import {
   FakeJupyterServer,
   failure,

@@ -3,8 +3,8 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import * as React from 'react';
 
-import { JobsPanel } from '../components/JobsPanel';
-import { JobsModel } from '../models/jobs';
+import { JobsPanel } from '../jobs/panel';
+import { JobsModel } from '../jobs/model';
 import {
   FakeJupyterServer,
   IFakeAnswer,

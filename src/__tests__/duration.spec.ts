@@ -1,4 +1,4 @@
-import { formatDuration } from '../duration';
+import { formatDuration } from '../shared/duration';
 
 describe('formatDuration', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { signalToPromise } from '@jupyterlab/testing';
 
-import { OutputTailModel } from '../models/jobdetail';
+import { OutputTailModel } from '../jobs/detailModel';
 import { FakeJupyterServer, ok, setPageVisibility } from './fixtures';
 
 function chunk(data: string, offset: number, size: number) {

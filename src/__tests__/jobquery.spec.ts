@@ -1,4 +1,4 @@
-import { DEFAULT_JOB_QUERY, compareIds, selectJobs } from '../jobquery';
+import { DEFAULT_JOB_QUERY, compareIds, selectJobs } from '../jobs/query';
 import { makeJob } from './fixtures';
 
 describe('selectJobs', () => {

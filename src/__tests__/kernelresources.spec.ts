@@ -9,8 +9,8 @@ import {
   isResourceChoice,
   parseMemory,
   parseWalltime
-} from '../kernelresources';
-import { KernelOptions } from '../types';
+} from '../remotekernels/resources';
+import { KernelOptions } from '../api/types';
 import { makePartition } from './fixtures';
 
 const trans = nullTranslator.load('jupyterlab_hpc');

@@ -1,7 +1,7 @@
 import { signalToPromise } from '@jupyterlab/testing';
 
-import { HpcClient } from '../api';
-import { JobsModel } from '../models/jobs';
+import { HpcClient } from '../api/client';
+import { JobsModel } from '../jobs/model';
 import {
   FakeJupyterServer,
   failure,

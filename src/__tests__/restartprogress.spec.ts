@@ -6,9 +6,9 @@ import { Signal } from '@lumino/signaling';
 import {
   IKernelProgressEvent,
   RemoteKernelModel
-} from '../models/remotekernel';
-import { warnOfWalltime } from '../remotekernelnotices';
-import { RestartProgress } from '../restartprogress';
+} from '../remotekernels/model';
+import { warnOfWalltime } from '../remotekernels/notices';
+import { RestartProgress } from '../remotekernels/restartProgress';
 import { FakeJupyterServer, IFakeAnswer, ok, sleep } from './fixtures';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
