@@ -3,10 +3,10 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, render, screen, within } from '@testing-library/react';
 import * as React from 'react';
 
-import { PartitionsPanel } from '../partitions/panel';
-import { QuotasPanel } from '../quotas/panel';
 import { PartitionsModel } from '../partitions/model';
+import { PartitionsPanel } from '../partitions/panel';
 import { QuotasModel } from '../quotas/model';
+import { QuotasPanel } from '../quotas/panel';
 import {
   FakeJupyterServer,
   failure,

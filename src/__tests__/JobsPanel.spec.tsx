@@ -3,8 +3,8 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import * as React from 'react';
 
-import { JobsPanel } from '../jobs/panel';
 import { JobsModel } from '../jobs/model';
+import { JobsPanel } from '../jobs/panel';
 import {
   FakeJupyterServer,
   IFakeAnswer,

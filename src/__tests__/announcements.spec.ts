@@ -8,9 +8,9 @@ import { signalToPromise } from '@jupyterlab/testing';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { AnnouncementStore } from '../announcements/store';
 import { AnnouncementBanner } from '../announcements/banner';
 import { AnnouncementsModel } from '../announcements/model';
+import { AnnouncementStore } from '../announcements/store';
 import {
   FakeJupyterServer,
   makeAnnouncement,

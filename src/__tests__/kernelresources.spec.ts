@@ -1,5 +1,6 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
+import { KernelOptions } from '../api/types';
 import {
   IResourceChoice,
   IResourceContext,
@@ -10,7 +11,6 @@ import {
   parseMemory,
   parseWalltime
 } from '../remotekernels/resources';
-import { KernelOptions } from '../api/types';
 import { makePartition } from './fixtures';
 
 const trans = nullTranslator.load('jupyterlab_hpc');

@@ -3,14 +3,14 @@ import { signalToPromise } from '@jupyterlab/testing';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 
-import { describeProgress } from '../remotekernels/progressNotice';
+import { RemoteKernel } from '../api/types';
 import {
   IKernelProgressEvent,
   KERNEL_PROGRESS_SCHEMA,
   RemoteKernelModel,
   RemoteKernelTracker
 } from '../remotekernels/model';
-import { RemoteKernel } from '../api/types';
+import { describeProgress } from '../remotekernels/progressNotice';
 import { FakeJupyterServer, failure, ok, setPageVisibility } from './fixtures';
 
 const trans = nullTranslator.load('jupyterlab_hpc');

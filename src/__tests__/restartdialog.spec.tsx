@@ -2,9 +2,9 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 
+import { KernelOptions } from '../api/types';
 import { PartitionsModel } from '../partitions/model';
 import { ResourceDialogBody } from '../remotekernels/restartDialog';
-import { KernelOptions } from '../api/types';
 import { FakeJupyterServer, makePartition, ok } from './fixtures';
 
 const trans = nullTranslator.load('jupyterlab_hpc');

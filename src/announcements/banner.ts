@@ -3,9 +3,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
-import { AnnouncementStore } from './store';
-import { AnnouncementsModel } from './model';
 import { Announcement } from '../api/types';
+import { AnnouncementsModel } from './model';
+import { AnnouncementStore } from './store';
 
 /**
  * Warnings and errors of the centre as banners across the top of Lab, each

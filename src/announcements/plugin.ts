@@ -2,7 +2,6 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
@@ -13,13 +12,15 @@ import {
 } from '@jupyterlab/translation';
 
 import { HpcClient } from '../api/client';
-import { AnnouncementStore } from './store';
+import { loadSettings, setting } from '../shared/settings';
 // Announcements must show as soon as Lab starts: activation needs these.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
-import { AnnouncementBanner, renderMarkdown } from './banner';
+import { AnnouncementBanner } from './banner';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { AnnouncementsModel } from './model';
-import { loadSettings, setting } from '../shared/settings';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { notifyOfAnnouncements } from './notices';
+import { AnnouncementStore } from './store';
 
 const PLUGIN_ID = 'jupyterlab-hpc:announcements';
 
@@ -75,36 +76,7 @@ async function showAnnouncements(
   const banner = new AnnouncementBanner({ model, store, rendermime, trans });
   app.shell.add(banner, 'header');
 
-  model.changed.connect(() => {
-    const announcements = model.data?.announcements;
-    if (!announcements || model.error) {
-      return;
-    }
-    void store.forgetAllBut(new Set(announcements.map(({ id }) => id)));
-    for (const announcement of announcements) {
-      if (
-        announcement.severity !== 'info' ||
-        store.isNotified(announcement.id)
-      ) {
-        continue;
-      }
-      void store.markNotified(announcement.id);
-      Notification.info(announcement.title, {
-        autoClose: false,
-        actions: [
-          {
-            label: trans.__('Read'),
-            caption: trans.__('Read the whole announcement'),
-            callback: () => {
-              void showDialog({
-                title: announcement.title,
-                body: renderMarkdown(announcement.body, rendermime),
-                buttons: [Dialog.okButton({ label: trans.__('Close') })]
-              });
-            }
-          }
-        ]
-      });
-    }
-  });
+  model.changed.connect(() =>
+    notifyOfAnnouncements(model, store, rendermime, trans)
+  );
 }

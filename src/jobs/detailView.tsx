@@ -1,13 +1,13 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { formatDuration } from '../shared/duration';
-import { availableActions, describeJobState } from './state';
-import { JobDetailModel, OutputTailModel } from './detailModel';
 import { JobAction, JobDetail, OutputStream } from '../api/types';
+import { formatDuration } from '../shared/duration';
 import { ErrorNotice, Placeholder } from '../shared/errorNotice';
-import { JobStateChip } from './stateChip';
 import { useRenderOnChange } from '../shared/useModel';
+import { JobDetailModel, OutputTailModel } from './detailModel';
+import { availableActions, describeJobState } from './state';
+import { JobStateChip } from './stateChip';
 
 /**
  * Properties of a job's detail view.

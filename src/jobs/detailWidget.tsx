@@ -3,9 +3,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { HpcClient } from '../api/client';
-import { JobDetailView } from './detailView';
-import { JobDetailModel, OutputTailModel } from './detailModel';
 import { JobAction, OutputStream } from '../api/types';
+import { JobDetailModel, OutputTailModel } from './detailModel';
+import { JobDetailView } from './detailView';
 
 /**
  * A job's detail view: it owns the models that poll the job and the tail of

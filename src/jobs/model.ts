@@ -1,4 +1,7 @@
 import { HpcClient } from '../api/client';
+import { Conditional } from '../api/request';
+import { Job, JobAction, JobList, JobScope } from '../api/types';
+import { PolledModel } from '../shared/polledModel';
 import {
   DEFAULT_JOB_QUERY,
   IJobFilterChoices,
@@ -7,9 +10,6 @@ import {
   isFiltering,
   selectJobs
 } from './query';
-import { Conditional } from '../api/request';
-import { Job, JobAction, JobList, JobScope } from '../api/types';
-import { PolledModel } from '../shared/polledModel';
 
 /**
  * The live list of Slurm jobs shown by the sidebar, and how the user filters,

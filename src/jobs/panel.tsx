@@ -1,12 +1,12 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { IJobQuery, JobSortKey } from './query';
-import { JobsModel } from './model';
 import { JobScope } from '../api/types';
 import { ErrorNotice, Placeholder } from '../shared/errorNotice';
-import { JobsTable } from './table';
 import { useRenderOnChange } from '../shared/useModel';
+import { JobsModel } from './model';
+import { IJobQuery, JobSortKey } from './query';
+import { JobsTable } from './table';
 
 /**
  * Properties of the jobs panel.

@@ -1,9 +1,9 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
+import { Job } from '../api/types';
 import { formatDuration } from '../shared/duration';
 import { jobPlacement } from './state';
-import { Job } from '../api/types';
 import { JobStateChip } from './stateChip';
 
 /**

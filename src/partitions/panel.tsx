@@ -1,12 +1,12 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { formatDuration } from '../shared/duration';
-import { PartitionsModel } from './model';
 import { Partition } from '../api/types';
+import { formatDuration } from '../shared/duration';
 import { ErrorNotice, Placeholder } from '../shared/errorNotice';
 import { Meter } from '../shared/meter';
 import { useRenderOnChange } from '../shared/useModel';
+import { PartitionsModel } from './model';
 
 /**
  * The Partitions section: for each partition how much is free now, how long

@@ -1,11 +1,11 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { QuotasModel } from './model';
 import { AccountQuota, QuotaLimit } from '../api/types';
 import { ErrorNotice, Placeholder } from '../shared/errorNotice';
 import { Meter } from '../shared/meter';
 import { useRenderOnChange } from '../shared/useModel';
+import { QuotasModel } from './model';
 
 /**
  * The Quotas section: for each of the user's accounts its usage against

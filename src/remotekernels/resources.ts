@@ -8,7 +8,6 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { formatDuration } from '../shared/duration';
 import {
   KernelLimits,
   KernelOptions,
@@ -16,6 +15,7 @@ import {
   KernelResources,
   Partition
 } from '../api/types';
+import { formatDuration } from '../shared/duration';
 
 /**
  * The dialog's fields as the user typed them: what the state database keeps

@@ -8,9 +8,11 @@ import { IStateDB } from '@jupyterlab/statedb';
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { useRenderOnChange } from '../shared/useModel';
-import { formatDuration } from '../shared/duration';
 import { HpcClient } from '../api/client';
+import { KernelOptions, KernelResources, Partition } from '../api/types';
+import { PartitionsModel } from '../partitions/model';
+import { formatDuration } from '../shared/duration';
+import { useRenderOnChange } from '../shared/useModel';
 import {
   ICheckedChoice,
   IResourceChoice,
@@ -21,8 +23,6 @@ import {
   isResourceChoice,
   parseWalltime
 } from './resources';
-import { PartitionsModel } from '../partitions/model';
-import { KernelOptions, KernelResources, Partition } from '../api/types';
 
 /**
  * Where the dialog's last accepted choice is kept.

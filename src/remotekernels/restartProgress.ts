@@ -4,8 +4,8 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { HpcClient } from '../api/client';
-import { describeProgress } from './progressNotice';
 import { RemoteKernelModel } from './model';
+import { describeProgress } from './progressNotice';
 
 /**
  * Milliseconds a notice of a finished restart stays up.

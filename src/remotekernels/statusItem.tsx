@@ -3,9 +3,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { useRenderOnChange } from '../shared/useModel';
 import { formatDuration } from '../shared/duration';
 import { hpcIcon } from '../shared/icons';
+import { useRenderOnChange } from '../shared/useModel';
 import { RemoteKernelModel } from './model';
 
 /**

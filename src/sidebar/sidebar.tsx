@@ -6,11 +6,11 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { CommandIDs } from '../shared/commands';
-import { hpcIcon } from '../shared/icons';
+import { JobsModel } from '../jobs/model';
 import { PartitionsModel } from '../partitions/model';
 import { QuotasModel } from '../quotas/model';
-import { JobsModel } from '../jobs/model';
+import { CommandIDs } from '../shared/commands';
+import { hpcIcon } from '../shared/icons';
 
 /**
  * The HPC sidebar: a toolbar over sections (jobs, partitions, quotas), each
