@@ -23,6 +23,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.slurm.errors import InvalidRequest
+from jupyterlab_hpc.slurm.notation import time_text
 
 PROVISIONER_NAME = "slurm-provisioner"
 _KERNEL_NAME = re.compile(r"^[a-z0-9._-]{1,64}$", re.IGNORECASE)  # jupyter_client's rule
@@ -93,7 +94,7 @@ def _default_display_name(base_name: str, resources: JobResources) -> str:
     if resources.gpus:
         details.append(f"GPUs {resources.gpus}")
     if resources.time:
-        details.append(resources.time)
+        details.append(time_text(resources.time))
     return f"{base_name} ({', '.join(details)})"
 
 

@@ -84,9 +84,10 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     default_resources = Dict(
         default_value={},
-        help="""Site defaults for every kernel job: partition, account, time, cpus, memory_mb,
-        gpus, qos, constraint, reservation. A kernelspec's `resources` and the launch's
-        `resources` argument override them key by key.""",
+        help="""Site defaults for every kernel job: partition, account, time (seconds, or as
+        Slurm writes it: "90" minutes, "1:00:00", "1-12"), cpus, memory_mb, gpus, qos,
+        constraint, reservation. A kernelspec's `resources` and the launch's `resources`
+        argument override them key by key.""",
     ).tag(config=True)
 
     resources = Dict(

@@ -1,9 +1,6 @@
-"""A remote kernel's resources as the REST API speaks them, checked before anything runs.
-
-The API counts time in seconds (the OpenAPI document); Slurm wants a time string, so the
-checked request becomes a ``JobResources`` (which validates names and patterns once more)
-for the provisioner.
-"""
+"""A remote kernel's resources as the REST API speaks them, checked before anything runs:
+the request's JSON types, then ``JobResources`` (the one validator of names, patterns and
+ranges, time in seconds), then the site's limits, then what Slurm would never run."""
 
 from __future__ import annotations
 
@@ -14,10 +11,8 @@ from typing import Any
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 
-_NAMES = ("partition", "account", "qos", "constraint", "reservation")
+# Numbers in the REST API, never Slurm-style text.
 _COUNTS = ("time", "cpus", "memory_mb")
-FIELDS = (*_NAMES, *_COUNTS, "gpus")
-_MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -31,47 +26,34 @@ class ResourceLimits:
 
 
 def parse_resources(values: object, limits: ResourceLimits) -> dict[str, Any]:
-    """The request's resources, each checked for type and range; InvalidRequest names the
-    first bad one. Names are checked by ``to_job_resources``."""
+    """A request's resources, checked, in the REST shape (time in seconds); InvalidRequest
+    names the first bad one. The REST API takes numbers as numbers, never Slurm text."""
+    if isinstance(values, Mapping):
+        for name in _COUNTS:
+            value = values.get(name)
+            if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, int)):
+                msg = f"{name} must be a whole number, not {value!r}"
+                raise InvalidRequest(msg)
+        gpus = values.get("gpus")
+        if isinstance(gpus, str) and gpus and ":" not in gpus:
+            msg = f"gpus must be a count or type:count, not {gpus!r}"
+            raise InvalidRequest(msg)
+    return checked_resources(values, limits)
+
+
+def checked_resources(values: object, limits: ResourceLimits) -> dict[str, Any]:
+    """Resources in any form JobResources reads (a setting's time may be Slurm text such as
+    "1:00:00"), checked and within the site's limits, in the REST shape."""
     if not isinstance(values, Mapping):
         msg = "resources must be an object"
         raise InvalidRequest(msg)
-    unknown = sorted(set(values) - set(FIELDS))
-    if unknown:
-        msg = f"Unknown resource(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}"
-        raise InvalidRequest(msg)
-    checked: dict[str, Any] = {}
-    for name, value in values.items():
-        if value is None or value == "":
-            continue
-        if name == "time":
-            checked[name] = _whole(name, value, _MINUTE, limits.max_time)
-        elif name == "cpus":
-            checked[name] = _whole(name, value, 1, limits.max_cpus)
-        elif name == "memory_mb":
-            checked[name] = _whole(name, value, 1, limits.max_memory_mb)
-        elif name == "gpus":
-            checked[name] = _gpus(value, limits.max_gpus)
-        else:
-            checked[name] = _text(name, value)
-    to_job_resources(checked)  # names and patterns
-    return checked
-
-
-def to_job_resources(resources: Mapping[str, Any]) -> JobResources:
-    """What the provisioner submits: the time as Slurm's D-HH:MM:SS."""
-    values = dict(resources)
-    if values.get("time") is not None:
-        values["time"] = slurm_time(int(values["time"]))
-    return JobResources.from_mapping(values)
-
-
-def slurm_time(seconds: int) -> str:
-    """``seconds`` as Slurm's days-hours:minutes:seconds (Slurm rounds up to minutes)."""
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{days}-{hours:02d}:{minutes:02d}:{seconds:02d}"
+    resources = JobResources.from_mapping(values)
+    _at_most("time", resources.time, limits.max_time)
+    _at_most("cpus", resources.cpus, limits.max_cpus)
+    _at_most("memory_mb", resources.memory_mb, limits.max_memory_mb)
+    if resources.gpus is not None:
+        _at_most("gpus", int(resources.gpus.rpartition(":")[2]), limits.max_gpus)
+    return resources.to_json()
 
 
 def check_against_slurm(
@@ -107,31 +89,7 @@ def check_against_slurm(
         raise InvalidRequest(msg)
 
 
-def _whole(name: str, value: object, minimum: int, maximum: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be a whole number, not {value!r}"
+def _at_most(name: str, value: int | None, maximum: int | None) -> None:
+    if value is not None and maximum is not None and value > maximum:
+        msg = f"{name} must be at most {maximum}, not {value}"
         raise InvalidRequest(msg)
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" to {maximum}" if maximum is not None else " or more"
-        msg = f"{name} must be from {minimum}{upper}, not {value}"
-        raise InvalidRequest(msg)
-    return value
-
-
-def _gpus(value: object, maximum: int | None) -> int | str:
-    """A count, or a GPU type and count ("a100:2")."""
-    if isinstance(value, str):
-        kind, _, count = value.rpartition(":")
-        if kind and count.isascii() and count.isdigit():  # isdigit() alone takes "²"
-            _whole("gpus", int(count), 0, maximum)
-            return value
-        msg = f"gpus must be a count or type:count, not {value!r}"
-        raise InvalidRequest(msg)
-    return _whole("gpus", value, 0, maximum)
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str):
-        msg = f"{name} must be text, not {value!r}"
-        raise InvalidRequest(msg)
-    return value

@@ -59,8 +59,8 @@ from jupyterlab_hpc.services.kernel_records import (
 from jupyterlab_hpc.services.kernel_resources import (
     ResourceLimits,
     check_against_slurm,
+    checked_resources,
     parse_resources,
-    to_job_resources,
 )
 from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.user import UserService
@@ -136,14 +136,16 @@ class RemoteKernels(LoggingConfigurable):
         default_value=[],
         help="""Resource presets the "Restart Kernel on Cluster" dialog offers, each
         {"name": "small", "title": "1 CPU, 1 hour", "resources": {"partition": "compute",
-        "cpus": 1, "time": 3600}} (time in seconds). Presets with bad resources are logged
-        and left out.""",
+        "cpus": 1, "time": 3600}}: time in seconds, or as Slurm writes it ("1:00:00").
+        Checked once at start; presets with bad resources are logged and left out.""",
     ).tag(config=True)
 
     default_resources = Dict(
         default_value={},
-        help="""Resources the dialog starts from (same keys as a preset's resources); the
-        user's last choice overrides them in the browser.""",
+        help="""Resources the Restart Kernel on Cluster dialog starts from (same keys and
+        units as a preset's resources); the user's last choice overrides them in the browser.
+        Checked once at start; if they cannot be used that is logged and they are not. Not
+        to be confused with SlurmProvisioner.default_resources, applied to every kernel job.""",
     ).tag(config=True)
 
     allowed_partitions = List(
@@ -222,7 +224,8 @@ class RemoteKernels(LoggingConfigurable):
         self._closing: asyncio.Future[None] | None = None
         self._connection_files: list[str] = []  # of every kernel this server's manager made
         self._unlisted: set[str] = set()  # records of Slurm kernels of Jupyter's /api/kernels
-        self._valid_presets = [preset for preset in self.presets if self._preset_is_valid(preset)]
+        self._valid_presets = self._checked_presets()
+        self._defaults = self._checked_defaults()
         self._wrap_kernel_manager_factory()
 
     def _new_provisioner(self) -> SlurmProvisioner:
@@ -238,7 +241,7 @@ class RemoteKernels(LoggingConfigurable):
         partitions, access = await self._slurm_view()
         return {
             "presets": self._valid_presets,
-            "defaults": self.default_resources,
+            "defaults": self._defaults,
             "partitions": partitions,
             "accounts": list(access.accounts),
             "default_account": access.default_account,
@@ -436,7 +439,7 @@ class RemoteKernels(LoggingConfigurable):
                 kernel_id=kernel.id,
                 kernel_name=kernel.kernel_name,
                 path=kernel_dir,
-                resources=to_job_resources(kernel.resources).to_json(),
+                resources=kernel.resources,
             )
             await self._until_answering(kernel)
         except asyncio.CancelledError:
@@ -661,16 +664,32 @@ class RemoteKernels(LoggingConfigurable):
     def _limits(self) -> ResourceLimits:
         return ResourceLimits(self.max_time, self.max_cpus, self.max_memory_mb, self.max_gpus)
 
-    def _preset_is_valid(self, preset: dict[str, Any]) -> bool:
+    def _checked_presets(self) -> list[dict[str, Any]]:
+        """The presets, their resources checked once and in the REST shape (time in
+        seconds); one that cannot be used is logged and left out."""
+        presets = []
+        for preset in self.presets:
+            try:
+                if not isinstance(preset.get("name"), str) or not isinstance(
+                    preset.get("title"), str
+                ):
+                    msg = "a preset needs a name and a title"
+                    raise InvalidRequest(msg)
+                resources = checked_resources(preset.get("resources", {}), self._limits())
+            except InvalidRequest as error:
+                self.log.error("RemoteKernels.presets: leaving out %r: %s", preset, error)
+                continue
+            presets.append({**preset, "resources": resources})
+        return presets
+
+    def _checked_defaults(self) -> dict[str, Any]:
+        """default_resources checked once, in the REST shape; unusable ones are logged and
+        the dialog starts from Slurm's own defaults instead."""
         try:
-            if not isinstance(preset.get("name"), str) or not isinstance(preset.get("title"), str):
-                msg = "a preset needs a name and a title"
-                raise InvalidRequest(msg)
-            parse_resources(preset.get("resources", {}), self._limits())
+            return checked_resources(self.default_resources, self._limits())
         except InvalidRequest as error:
-            self.log.error("RemoteKernels.presets: leaving out %r: %s", preset, error)
-            return False
-        return True
+            self.log.error("RemoteKernels.default_resources: not used: %s", error)
+            return {}
 
     async def _slurm_view(self) -> tuple[list[dict[str, Any]], UserAccess]:
         """The partitions this user may submit to (and the site allows), and their accounts;

@@ -12,7 +12,8 @@ from jupyterlab_hpc.slurm.records import JobDetail
 # Words Slurm prints where a value is absent.
 _ABSENT = {"", "N/A", "n/a", "(null)", "None", "NONE", "Unknown", "UNLIMITED", "INVALID", "NOT_SET"}
 
-_DURATION = re.compile(r"^(?:(?P<days>\d+)-)?(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+)$")
+# minutes[:seconds] | hours:minutes:seconds | days-hours[:minutes[:seconds]]
+_TIME = re.compile(r"^(?:\d{1,7}(?::\d{1,2}){0,2}|\d{1,4}-\d{1,2}(?::\d{1,2}){0,2})$", re.ASCII)
 _MEMORY = re.compile(r"^(?P<value>\d+(?:\.\d+)?)(?P<unit>[KMGTP]?)$")
 _MEMORY_FACTORS_MB = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3}
 
@@ -53,18 +54,30 @@ def utc_time(value: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def duration_seconds(value: str) -> int | None:
-    """``[days-][hours:]minutes:seconds`` (or a bare minute count) in seconds; UNLIMITED is None."""
+def time_seconds(value: str) -> int | None:
+    """A Slurm time in seconds, in every form sbatch's --time takes and Slurm prints:
+    ``minutes``, ``minutes:seconds``, ``hours:minutes:seconds``, ``days-hours``,
+    ``days-hours:minutes``, ``days-hours:minutes:seconds``; None for UNLIMITED or no time."""
     text = text_or_none(value)
-    if text is None:
+    if text is None or not _TIME.match(text):
         return None
-    if text.isdigit():
-        return int(text) * 60  # a bare number is minutes, as sbatch --time reads it
-    match = _DURATION.match(text)
-    if match is None:
-        return None
-    days, hours = int(match["days"] or 0), int(match["h"] or 0)
-    return ((days * 24 + hours) * 60 + int(match["m"])) * 60 + int(match["s"])
+    days_text, dash, rest = text.rpartition("-")
+    numbers = [int(part) for part in rest.split(":")]
+    if dash:  # days-hours[:minutes[:seconds]]
+        hours, minutes, seconds = [*numbers, 0, 0][:3]
+    elif len(numbers) == 3:
+        hours, minutes, seconds = numbers
+    else:  # minutes[:seconds]
+        hours, (minutes, seconds) = 0, [*numbers, 0][:2]
+    return ((int(days_text or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def time_text(seconds: int) -> str:
+    """``seconds`` as Slurm's ``days-hours:minutes:seconds`` (Slurm rounds up to minutes)."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{days}-{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 def memory_mb(value: str) -> int | None:

@@ -217,7 +217,7 @@ def slurm_kernels_fixture(
     the test every kernel is shut down and every job it started cancelled, whatever happened."""
     install(
         KERNEL_NAME,
-        JobResources(partition="compute", time="10"),
+        JobResources(partition="compute", time=600),
         display_name="Python 3 (compute node, test)",
         prefix=str(tmp_path / "prefix"),
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from jupyterlab_hpc.slurm.notation import duration_seconds
+from jupyterlab_hpc.slurm.notation import time_seconds
 from jupyterlab_hpc.tests.conftest import SubmitJob
 from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
 
@@ -54,8 +54,8 @@ async def test_partitions_count_the_clusters_real_nodes_cpus_gpus_and_memory(
         gpus = sum(int(cluster["gres"].get(node, "gpu:0").split(":")[1]) for node in nodes)
         assert partition["state"] == "UP"
         assert partition["default"] is expected["default"]
-        assert partition["max_time"] == duration_seconds(expected["max_time"])
-        assert partition["default_time"] == duration_seconds(expected["default_time"])
+        assert partition["max_time"] == time_seconds(expected["max_time"])
+        assert partition["default_time"] == time_seconds(expected["default_time"])
         assert partition["nodes"]["total"] == len(nodes)
         usable = ("idle", "mixed", "allocated")
         assert sum(partition["nodes"][state] for state in usable) == len(nodes)

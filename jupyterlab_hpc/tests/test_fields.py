@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from jupyterlab_hpc.slurm.notation import duration_seconds, gpu_count, memory_mb, utc_time
+from jupyterlab_hpc.slurm.notation import gpu_count, memory_mb, time_seconds, utc_time
 
 
 @pytest.mark.parametrize(
@@ -18,13 +18,16 @@ from jupyterlab_hpc.slurm.notation import duration_seconds, gpu_count, memory_mb
         ("1-00:00:00", 86400),
         ("2-03:04:05", 183845),
         ("30", 1800),
+        ("1-12", 129600),
+        ("1-2:30", 95400),
         ("UNLIMITED", None),
+        ("1:2:3:4", None),
         ("INVALID", None),
         ("", None),
     ],
 )
 def test_durations_read_in_seconds(text: str, seconds: int | None) -> None:
-    assert duration_seconds(text) == seconds
+    assert time_seconds(text) == seconds
 
 
 @pytest.mark.parametrize(

@@ -270,7 +270,7 @@ def hub(cluster: dict[str, Any]) -> Iterator[Hub]:  # needs the cluster up
     job_name = f"pytest-hub-kernel-{uuid.uuid4().hex[:8]}"
     install(
         KERNEL_NAME,
-        JobResources(partition="compute", time="10"),
+        JobResources(partition="compute", time=600),
         display_name="Python 3 (compute node, hub test)",
         prefix=str(directory / "prefix"),
     )

@@ -144,7 +144,7 @@ async def test_a_closed_connection_is_reported_as_closed() -> None:
 
 def test_resources_become_sbatch_options() -> None:
     values: dict[str, object] = {
-        "partition": "compute", "account": "proj1", "time": 60, "cpus": "4", "memory_mb": 2000,
+        "partition": "compute", "account": "proj1", "time": 5400, "cpus": "4", "memory_mb": 2000,
         "gpus": "a100:2", "qos": "high", "constraint": "skylake&ib", "reservation": "maint",
     }  # fmt: skip
 
@@ -152,9 +152,20 @@ def test_resources_become_sbatch_options() -> None:
 
     assert options == [
         "--nodes=1", "--ntasks=1", "--partition=compute", "--account=proj1", "--qos=high",
-        "--reservation=maint", "--time=60", "--cpus-per-task=4", "--mem=2000M",
+        "--reservation=maint", "--time=0-01:30:00", "--cpus-per-task=4", "--mem=2000M",
         "--gres=gpu:a100:2", "--constraint=skylake&ib",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("time", "seconds"),
+    [(3600, 3600), ("90", 5400), ("1:30:00", 5400), ("2-12", 216000), ("45:30", 2730)],
+)
+def test_time_is_seconds_inside_and_slurm_text_is_read_as_sbatch_reads_it(
+    time: object, seconds: int
+) -> None:
+    assert JobResources.from_mapping({"time": time}).time == seconds
+    assert JobResources.from_mapping({"time": time}).to_json() == {"time": seconds}
 
 
 def test_launch_resources_override_the_kernelspecs_key_by_key() -> None:
@@ -177,6 +188,7 @@ def test_launch_resources_override_the_kernelspecs_key_by_key() -> None:
         ({"cpus": True}, "cpus"),
         ({"memory_mb": "lots"}, "memory_mb"),
         ({"time": "1h"}, "time limit"),
+        ({"time": 59}, "time must be a whole number from 60"),
         ({"gpus": "2;reboot"}, "GPU"),
         ({"constraint": "$(id)"}, "constraint"),
         ({"nodes": 4}, "Unknown resource"),
@@ -304,7 +316,7 @@ def test_the_kernelspec_cli_writes_a_kernelspec_for_the_provisioner(tmp_path: Pa
     assert spec["display_name"] == "Python 3 (compute node, 4 cores, 1 h)"
     assert spec["metadata"]["kernel_provisioner"] == {
         "provisioner_name": "slurm-provisioner",
-        "config": {"resources": {"partition": "compute", "time": "1:00:00", "cpus": 4}},
+        "config": {"resources": {"partition": "compute", "time": 3600, "cpus": 4}},
     }
     assert "{connection_file}" in spec["argv"]
     assert spec["metadata"]["supported_encryption"] == ["curve"]  # ipykernel's, kept

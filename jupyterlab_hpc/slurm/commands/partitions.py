@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 
 from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
 from jupyterlab_hpc.slurm.commands.scontrol_text import name_list, parse_records
-from jupyterlab_hpc.slurm.notation import duration_seconds, gpu_count, int_or_none, node_state
+from jupyterlab_hpc.slurm.notation import gpu_count, int_or_none, node_state, time_seconds
 from jupyterlab_hpc.slurm.records import Capacity, NodeCounts, Partition
 
 # (our field, sinfo --Format field) in output order. StateComplete names every state flag
@@ -103,8 +103,8 @@ def _partition(record: dict[str, str], nodes: list[dict[str, str]]) -> Partition
         name=record["PartitionName"],
         state=record.get("State", "UNKNOWN"),
         default=record.get("Default") == "YES",
-        max_time=duration_seconds(record.get("MaxTime", "")),
-        default_time=duration_seconds(record.get("DefaultTime", "")),
+        max_time=time_seconds(record.get("MaxTime", "")),
+        default_time=time_seconds(record.get("DefaultTime", "")),
         nodes=NodeCounts(**counts),
         cpus=Capacity(total=cpus_total, idle=cpus_idle),
         gpus=Capacity(total=gpus_total, idle=gpus_idle),

@@ -18,12 +18,12 @@ from functools import lru_cache
 from jupyterlab_hpc.slurm.commands.fields import SEPARATOR, EndedRecords, record_end
 from jupyterlab_hpc.slurm.job_states import FINISHED_STATES, PENDING, STARTED_STATES
 from jupyterlab_hpc.slurm.notation import (
-    duration_seconds,
     given_text_or_none,
     gpu_count,
     int_or_none,
     memory_mb,
     text_or_none,
+    time_seconds,
     tres_items,
     utc_time,
 )
@@ -185,8 +185,8 @@ def job_from_values(values: list[str]) -> Job:
         submit_time=utc_time(submit_time),
         start_time=utc_time(start_time) if state in STARTED_STATES else None,
         end_time=utc_time(end_time) if state in FINISHED_STATES else None,
-        time_limit=duration_seconds(time_limit),
-        elapsed=duration_seconds(elapsed),
+        time_limit=time_seconds(time_limit),
+        elapsed=time_seconds(elapsed),
         nodes=None if pending else text_or_none(nodes),
         node_count=int_or_none(node_count),
         cpus=int_or_none(cpus),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jupyterlab_hpc.slurm.errors import InvalidRequest
-from jupyterlab_hpc.slurm.notation import memory_mb
+from jupyterlab_hpc.slurm.notation import memory_mb, time_seconds
 
 _DIRECTIVE = "#SBATCH"
 _COUNT = re.compile(r"^\d+$")
@@ -52,24 +52,13 @@ def _node_range(value: str) -> list[int]:
 
 
 def time_minutes(value: str) -> int:
-    """sbatch's --time forms (``90``, ``1:30:00``, ``2-12``, ``1-0:30``...) in whole minutes,
-    seconds rounded up as Slurm does."""
-    days_text, dash, rest = value.partition("-")
-    if not dash:
-        days_text, rest = "0", value
-    parts = rest.split(":")
-    if not all(_COUNT.match(part) for part in [days_text, *parts]) or len(parts) > 3:
+    """sbatch's --time forms (notation.time_seconds) in whole minutes, seconds rounded up as
+    Slurm does."""
+    seconds = time_seconds(value)
+    if seconds is None:
         msg = f"not a time limit: {value!r}"
         raise ValueError(msg)
-    numbers = [int(part) for part in parts]
-    if dash:  # days-hours[:minutes[:seconds]]
-        hours, minutes, seconds = [*numbers, 0, 0][:3]
-    elif len(numbers) == 3:
-        hours, minutes, seconds = numbers
-    else:  # minutes[:seconds]
-        hours, (minutes, seconds) = 0, [*numbers, 0][:2]
-    total = ((int(days_text) * 24 + hours) * 60 + minutes) * 60 + seconds
-    return -(-total // 60)
+    return -(-seconds // 60)
 
 
 # sbatch option (long name) -> (job property, conversion of the option's value).
