@@ -54,7 +54,7 @@ export default defineConfig([
   {
     // Test data stands for what the server sends: nothing there is shown
     // by the extension's own words.
-    files: ['src/__tests__/**', 'src/__benchmarks__/**'],
+    files: ['src/**/__tests__/**', 'src/**/__benchmarks__/**'],
     rules: {
       'jupyter/no-untranslated-string': 'off'
     }

@@ -1,5 +1,5 @@
-import { DEFAULT_JOB_QUERY, compareIds, selectJobs } from '../jobs/query';
-import { makeJob } from './fixtures';
+import { makeJob } from '../../shared/__tests__/fixtures';
+import { DEFAULT_JOB_QUERY, compareIds, selectJobs } from '../query';
 
 describe('selectJobs', () => {
   const jobs = [

@@ -3,8 +3,6 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import * as React from 'react';
 
-import { JobsModel } from '../jobs/model';
-import { JobsPanel } from '../jobs/panel';
 import {
   FakeJupyterServer,
   IFakeAnswer,
@@ -13,7 +11,9 @@ import {
   makeJob,
   ok,
   setPageVisibility
-} from './fixtures';
+} from '../../shared/__tests__/fixtures';
+import { JobsModel } from '../model';
+import { JobsPanel } from '../panel';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
 

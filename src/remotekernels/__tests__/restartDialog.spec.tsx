@@ -2,10 +2,14 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 
-import { KernelOptions } from '../api/types';
-import { PartitionsModel } from '../partitions/model';
-import { ResourceDialogBody } from '../remotekernels/restartDialog';
-import { FakeJupyterServer, makePartition, ok } from './fixtures';
+import { KernelOptions } from '../../api/types';
+import { PartitionsModel } from '../../partitions/model';
+import {
+  FakeJupyterServer,
+  makePartition,
+  ok
+} from '../../shared/__tests__/fixtures';
+import { ResourceDialogBody } from '../restartDialog';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
 

@@ -8,16 +8,16 @@ import { signalToPromise } from '@jupyterlab/testing';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { AnnouncementBanner } from '../announcements/banner';
-import { AnnouncementsModel } from '../announcements/model';
-import { AnnouncementStore } from '../announcements/store';
+import { AnnouncementBanner } from '../banner';
+import { AnnouncementsModel } from '../model';
+import { AnnouncementStore } from '../store';
 import {
   FakeJupyterServer,
   makeAnnouncement,
   ok,
   setPageVisibility,
   sleep
-} from './fixtures';
+} from '../../shared/__tests__/fixtures';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
 
@@ -117,23 +117,5 @@ describe('AnnouncementBanner', () => {
     // The sanitizer keeps the image and drops its script.
     expect(image).not.toBeNull();
     expect(image!.getAttribute('onerror')).toBeNull();
-  });
-});
-
-describe('AnnouncementStore', () => {
-  it('forgets announcements that are no longer in force', async () => {
-    const state = new StateDB();
-    const store = new AnnouncementStore(state);
-    await store.dismiss('maint:old');
-    await store.dismiss('maint:new');
-    await store.markNotified('admin:info');
-
-    await store.forgetAllBut(new Set(['maint:new']));
-
-    const reloaded = new AnnouncementStore(state);
-    await reloaded.load();
-    expect(reloaded.isDismissed('maint:old')).toBe(false);
-    expect(reloaded.isDismissed('maint:new')).toBe(true);
-    expect(reloaded.isNotified('admin:info')).toBe(false);
   });
 });

@@ -1,7 +1,11 @@
 import { signalToPromise } from '@jupyterlab/testing';
 
-import { OutputTailModel } from '../jobs/detailModel';
-import { FakeJupyterServer, ok, setPageVisibility } from './fixtures';
+import {
+  FakeJupyterServer,
+  ok,
+  setPageVisibility
+} from '../../shared/__tests__/fixtures';
+import { OutputTailModel } from '../detailModel';
 
 function chunk(data: string, offset: number, size: number) {
   return ok({

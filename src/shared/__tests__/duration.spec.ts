@@ -1,4 +1,4 @@
-import { formatDuration } from '../shared/duration';
+import { formatDuration } from '../duration';
 
 describe('formatDuration', () => {
   it.each([

@@ -1,7 +1,6 @@
 import { signalToPromise } from '@jupyterlab/testing';
 
-import { HpcClient } from '../api/client';
-import { JobsModel } from '../jobs/model';
+import { HpcClient } from '../../api/client';
 import {
   FakeJupyterServer,
   failure,
@@ -11,7 +10,8 @@ import {
   ok,
   setPageVisibility,
   sleep
-} from './fixtures';
+} from '../../shared/__tests__/fixtures';
+import { JobsModel } from '../model';
 
 /**
  * Long enough that no poll tick comes on its own during a test.

@@ -1,6 +1,7 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { KernelOptions } from '../api/types';
+import { KernelOptions } from '../../api/types';
+import { makePartition } from '../../shared/__tests__/fixtures';
 import {
   IResourceChoice,
   IResourceContext,
@@ -10,8 +11,7 @@ import {
   isResourceChoice,
   parseMemory,
   parseWalltime
-} from '../remotekernels/resources';
-import { makePartition } from './fixtures';
+} from '../resources';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
 

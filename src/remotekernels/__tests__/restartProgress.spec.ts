@@ -4,12 +4,14 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 
 import {
-  IKernelProgressEvent,
-  RemoteKernelModel
-} from '../remotekernels/model';
-import { warnOfWalltime } from '../remotekernels/notices';
-import { RestartProgress } from '../remotekernels/restartProgress';
-import { FakeJupyterServer, IFakeAnswer, ok, sleep } from './fixtures';
+  FakeJupyterServer,
+  IFakeAnswer,
+  ok,
+  sleep
+} from '../../shared/__tests__/fixtures';
+import { IKernelProgressEvent, RemoteKernelModel } from '../model';
+import { warnOfWalltime } from '../notices';
+import { RestartProgress } from '../restartProgress';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
 const KERNEL_ID = '6d7ae043-4856-42c8-bb8e-cf5f7ae2ea3b';

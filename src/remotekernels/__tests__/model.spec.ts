@@ -3,15 +3,20 @@ import { signalToPromise } from '@jupyterlab/testing';
 import { nullTranslator } from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 
-import { RemoteKernel } from '../api/types';
+import { RemoteKernel } from '../../api/types';
+import {
+  FakeJupyterServer,
+  failure,
+  ok,
+  setPageVisibility
+} from '../../shared/__tests__/fixtures';
 import {
   IKernelProgressEvent,
   KERNEL_PROGRESS_SCHEMA,
   RemoteKernelModel,
   RemoteKernelTracker
-} from '../remotekernels/model';
-import { describeProgress } from '../remotekernels/progressNotice';
-import { FakeJupyterServer, failure, ok, setPageVisibility } from './fixtures';
+} from '../model';
+import { describeProgress } from '../progressNotice';
 
 const trans = nullTranslator.load('jupyterlab_hpc');
 const KERNEL_ID = '6d7ae043-4856-42c8-bb8e-cf5f7ae2ea3b';

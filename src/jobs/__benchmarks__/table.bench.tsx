@@ -7,9 +7,9 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { act, cleanup, render } from '@testing-library/react';
 import * as React from 'react';
 
-import { makeJob } from '../__tests__/fixtures';
-import { DEFAULT_JOB_QUERY, selectJobs } from '../jobs/query';
-import { JobsTable } from '../jobs/table';
+import { makeJob } from '../../shared/__tests__/fixtures';
+import { DEFAULT_JOB_QUERY, selectJobs } from '../query';
+import { JobsTable } from '../table';
 
 // Node's, for a report free of jest's console decorations.
 declare const process: { stdout: { write(text: string): void } };

@@ -1,6 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { HpcClient } from '../api/client';
+import { HpcClient } from '../../api/client';
 import {
   AccountQuota,
   Announcement,
@@ -8,7 +8,7 @@ import {
   JobDetail,
   JobList,
   Partition
-} from '../api/types';
+} from '../../api/types';
 
 /**
  * A job as the server would report it; override what a test is about.
