@@ -2,7 +2,6 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
@@ -33,18 +32,9 @@ export const submitPlugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     const trans = (translator ?? nullTranslator).load('jupyterlab_hpc');
     const client = new HpcClient(app.serviceManager.serverSettings);
+    const { commands } = app;
 
-    const selectedScript = (): string | null => {
-      const item = browser.selectedItems().next();
-      const model = item.done ? null : item.value;
-      return model &&
-        model.type !== 'directory' &&
-        BATCH_SCRIPT.test(model.name)
-        ? model.path
-        : null;
-    };
-
-    app.commands.addCommand(CommandIDs.submitScript, {
+    commands.addCommand(CommandIDs.submitScript, {
       label: trans.__('Submit to Slurm'),
       caption: trans.__('Submit this batch script with sbatch, in its folder'),
       icon: hpcIcon,
@@ -60,35 +50,27 @@ export const submitPlugin: JupyterFrontEndPlugin<void> = {
         }
       },
       isVisible: args =>
-        typeof args.path === 'string' || selectedScript() !== null,
+        typeof args.path === 'string' || selectedScript(browser) !== null,
       execute: async args => {
         const path =
-          typeof args.path === 'string' ? args.path : selectedScript();
-        if (!path) {
-          return;
-        }
-        try {
-          const { id } = await client.submitJob(path);
-          Notification.success(trans.__('Submitted batch job %1', id), {
-            autoClose: 8000,
-            actions: [
-              {
-                label: trans.__('Show job'),
-                caption: trans.__('Show the job in the HPC sidebar'),
-                callback: () => {
-                  void app.commands.execute(CommandIDs.revealJob, { id });
-                }
-              }
-            ]
-          });
-        } catch (error) {
-          // sbatch's own words: they say what to fix in the script.
-          Notification.error(
-            trans.__('Slurm refused %1: %2', path, (error as Error).message),
-            { autoClose: false }
-          );
+          typeof args.path === 'string' ? args.path : selectedScript(browser);
+        if (path) {
+          const { submitScript } = await import('./submission');
+          await submitScript(path, { client, commands, trans });
         }
       }
     });
   }
 };
+
+/**
+ * The path of the batch script selected first in the file browser, if it is
+ * one.
+ */
+function selectedScript(browser: IDefaultFileBrowser): string | null {
+  const item = browser.selectedItems().next();
+  const model = item.done ? null : item.value;
+  return model && model.type !== 'directory' && BATCH_SCRIPT.test(model.name)
+    ? model.path
+    : null;
+}
