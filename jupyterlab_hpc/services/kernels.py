@@ -3,10 +3,10 @@
 Each one is an ordinary kernel of jupyter_server's own kernel manager (its id is a Jupyter
 kernel id a notebook session can switch to), whose provisioner is a ``SlurmProvisioner`` with
 the requested resources, whatever provisioner the kernelspec names (local or Slurm).
-The kernel manager offers no per-start choice of provisioner, so the service wraps its
-``kernel_manager_factory`` (a public trait): while one of our starts runs, a context
-variable of that start's task hands the new KernelManager its provisioner. Other starts,
-in other tasks, see no change.
+The kernel manager offers no per-start choice of provisioner, so the service watches the
+KernelManagers it builds (jupyter_client_hooks, the one module that touches jupyter_client's
+internals): while one of our starts runs, a context variable of that start's task hands the
+new KernelManager its provisioner. Other starts, in other tasks, see no change.
 
 No timeout bounds the queue wait: jupyter_server's ``start_kernel``, KernelManager's start
 and the provisioner's ``launch_kernel`` have none (``kernel_info_timeout`` applies to
@@ -48,6 +48,11 @@ from traitlets.config import LoggingConfigurable
 from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, cannot_encrypt, declares_curve
+from jupyterlab_hpc.services.jupyter_client_hooks import (
+    forget_failed_start,
+    preset_provisioner,
+    watch_new_kernel_managers,
+)
 from jupyterlab_hpc.services.kernel_records import (
     KernelRecord,
     KernelRecords,
@@ -226,7 +231,7 @@ class RemoteKernels(LoggingConfigurable):
         self._unlisted: set[str] = set()  # records of Slurm kernels of Jupyter's /api/kernels
         self._valid_presets = self._checked_presets()
         self._defaults = self._checked_defaults()
-        self._wrap_kernel_manager_factory()
+        self._watch_kernel_managers()
 
     def _new_provisioner(self) -> SlurmProvisioner:
         """A provisioner under the server's kernel manager, reaching Slurm as the views do."""
@@ -466,8 +471,9 @@ class RemoteKernels(LoggingConfigurable):
         )
         provisioner.observe(functools.partial(self._job_submitted, kernel), "job_id")
         provisioner.observe(functools.partial(self._status_changed, kernel), "job_status")
+        provisioner.slurm = self.slurm
         manager.autorestart = False
-        manager.provisioner = provisioner
+        preset_provisioner(manager, provisioner)
         kernel.provisioner = provisioner
 
     async def _until_answering(self, kernel: RemoteKernel) -> None:
@@ -533,9 +539,8 @@ class RemoteKernels(LoggingConfigurable):
                 self.log.exception("Could not shut down remote kernel %s", kernel_id)
 
     def _forget_failed_start(self, kernel_id: str) -> None:
-        """jupyter_client keeps a failed or cancelled start's task among its pending kernels,
-        and its shutdown_all() at server exit would then stop on a kernel that never was."""
-        self.kernel_manager._pending_kernels.pop(kernel_id, None)
+        """Else shutdown_all() at server exit would stop on a kernel that never was."""
+        forget_failed_start(self.kernel_manager, kernel_id)
 
     # -- persistence and events -------------------------------------------------------------
 
@@ -616,11 +621,8 @@ class RemoteKernels(LoggingConfigurable):
 
     # -- checks and Slurm's view ------------------------------------------------------------
 
-    def _wrap_kernel_manager_factory(self) -> None:
-        make_manager = self.kernel_manager.kernel_manager_factory
-
-        def make_and_attach(*args: Any, **kwargs: Any) -> Any:
-            manager = make_manager(*args, **kwargs)
+    def _watch_kernel_managers(self) -> None:
+        def seen(manager: Any) -> None:
             attach = _ATTACH_PROVISIONER.get()
             if attach is not None:
                 attach(manager)
@@ -628,9 +630,8 @@ class RemoteKernels(LoggingConfigurable):
             if connection_file and connection_file not in self._connection_files:
                 self._connection_files.append(connection_file)
                 self._write_server_record()  # a small file, once per kernel
-            return manager
 
-        self.kernel_manager.kernel_manager_factory = make_and_attach
+        watch_new_kernel_managers(self.kernel_manager, seen)
 
     def _kernelspec_name(self, kernel_name: object) -> str:
         if not isinstance(kernel_name, str) or not kernel_name:

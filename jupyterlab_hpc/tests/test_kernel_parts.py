@@ -28,6 +28,11 @@ from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, LauncherLink
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.kernels.zmtp import socket_mechanism
+from jupyterlab_hpc.services.kernel_resources import (
+    ResourceLimits,
+    checked_resources,
+    parse_resources,
+)
 from jupyterlab_hpc.slurm.commands.job_status import parse_status
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 
@@ -339,3 +344,13 @@ def test_the_provisioner_is_registered_under_its_entry_point() -> None:
     entry_point = KernelProvisionerFactory.instance().provisioners["slurm-provisioner"]
 
     assert entry_point.load() is SlurmProvisioner
+
+
+def test_settings_may_write_slurm_time_and_reach_the_browser_in_seconds() -> None:
+    limits = ResourceLimits(max_time=7200)
+
+    assert checked_resources({"time": "1:00:00", "gpus": 2}, limits) == {"time": 3600, "gpus": 2}
+    with pytest.raises(InvalidRequest, match="time must be at most 7200"):
+        checked_resources({"time": "3:00:00"}, limits)
+    with pytest.raises(InvalidRequest, match="time must be a whole number"):
+        parse_resources({"time": "1:00:00"}, limits)  # the REST API takes seconds only
