@@ -3,7 +3,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { Job, JobAction } from '../api/types';
 import { CommandIDs } from '../shared/commands';
-import type { JobDetailViews } from './detailViews';
+import type { JobDetailTracker } from './detailTracker';
 import { JobsModel } from './model';
 import { availableActions } from './state';
 
@@ -70,7 +70,7 @@ export namespace JobActionRunner {
   export interface IOptions {
     jobs: JobsModel;
     /** The open detail views, refreshed after an action on their job. */
-    details: JobDetailViews;
+    details: JobDetailTracker;
     /** Whether to ask before acting (the `confirmJobActions` setting). */
     confirm: () => boolean;
     trans: TranslationBundle;

@@ -10,7 +10,7 @@ import {
   actionCaption,
   actionLabel
 } from './actions';
-import { JobDetailViews } from './detailViews';
+import { JobDetailTracker } from './detailTracker';
 import { JobsModel } from './model';
 
 /**
@@ -30,7 +30,7 @@ export function addJobCommands(
 ): void {
   const { commands, shell } = app;
   const { client, jobs, trans } = options;
-  const details = new JobDetailViews({
+  const details = new JobDetailTracker({
     client,
     shell,
     refreshInterval: options.refreshInterval,

@@ -11,8 +11,8 @@ import type { JobDetailWidget } from './detailWidget';
  * The jobs' detail views in the main area, one per job: opens them (their
  * code loads on first use) and finds the one of a job.
  */
-export class JobDetailViews {
-  constructor(options: JobDetailViews.IOptions) {
+export class JobDetailTracker {
+  constructor(options: JobDetailTracker.IOptions) {
     this._options = options;
     // Only the user's own jobs have a readable output; the server says who
     // that is. Until it has, every job's output is tried.
@@ -76,14 +76,14 @@ export class JobDetailViews {
     shell.activateById(widget.id);
   }
 
-  private _options: JobDetailViews.IOptions;
+  private _options: JobDetailTracker.IOptions;
   private _slurmUser: string | null = null;
   private _tracker = new WidgetTracker<MainAreaWidget<JobDetailWidget>>({
     namespace: 'jupyterlab-hpc-job'
   });
 }
 
-export namespace JobDetailViews {
+export namespace JobDetailTracker {
   export interface IOptions {
     client: HpcClient;
     shell: JupyterFrontEnd.IShell;
