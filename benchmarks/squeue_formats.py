@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 
 from jupyterlab_hpc.slurm.commands.fields import query_separator
-from jupyterlab_hpc.slurm.commands.runner import command_environment
 from jupyterlab_hpc.slurm.commands.squeue import parse_jobs, squeue_argv
+from jupyterlab_hpc.slurm.runner import command_environment
 
 
 def measure(argv: list[str], parse: Callable[[str], int], runs: int) -> dict[str, float]:

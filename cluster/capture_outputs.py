@@ -41,8 +41,8 @@ from jupyterlab_hpc.slurm.commands.quotas import (
     sacctmgr_default_account_argv,
 )
 from jupyterlab_hpc.slurm.commands.reservations import scontrol_reservations_argv
-from jupyterlab_hpc.slurm.commands.runner import command_environment
 from jupyterlab_hpc.slurm.commands.squeue import squeue_argv
+from jupyterlab_hpc.slurm.runner import command_environment
 
 ALICE = ["runuser", "-u", "alice", "--"]
 CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" / "captured"

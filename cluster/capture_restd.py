@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jupyterlab_hpc.slurm.commands.runner import command_environment
 from jupyterlab_hpc.slurm.restd.backend import newest_supported_version
 from jupyterlab_hpc.slurm.restd.client import token_from_output
 from jupyterlab_hpc.slurm.restd.dialects import dialect
 from jupyterlab_hpc.slurm.restd.submit import job_properties
+from jupyterlab_hpc.slurm.runner import command_environment
 
 CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" / "captured"
 CLUSTER_DIR = Path(os.environ.get("HPC_CLUSTER_DIR", "/var/tmp/jupyterlab-hpc-cluster"))

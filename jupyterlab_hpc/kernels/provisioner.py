@@ -56,10 +56,10 @@ from jupyterlab_hpc.kernels.launcher_link import LauncherLink
 from jupyterlab_hpc.kernels.listen_address import address_towards
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.slurm.backend import SlurmBackend
-from jupyterlab_hpc.slurm.commands.runner import CommandRunner, command_environment
 from jupyterlab_hpc.slurm.connection import SlurmConnection, refuse_moved_settings
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound
 from jupyterlab_hpc.slurm.records import BatchScript, JobStatus
+from jupyterlab_hpc.slurm.runner import CommandRunner, command_environment
 
 _KERNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # After the job ends (scancel, time limit), Slurm may still say RUNNING for a moment.

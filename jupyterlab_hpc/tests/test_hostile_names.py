@@ -30,9 +30,9 @@ from jupyterlab_hpc.slurm.commands.job_detail import (
     sacct_job_argv,
     squeue_job_argv,
 )
-from jupyterlab_hpc.slurm.commands.runner import command_environment
 from jupyterlab_hpc.slurm.commands.squeue import SqueueParser, parse_jobs, squeue_argv
 from jupyterlab_hpc.slurm.records import JobDetail
+from jupyterlab_hpc.slurm.runner import command_environment
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user, server_config_through
 
 pytestmark = pytest.mark.cluster

@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from jupyterlab_hpc.slurm.commands.runner import CommandRunner, command_environment
 from jupyterlab_hpc.slurm.errors import (
     SlurmNotFound,
     SlurmPermissionDenied,
@@ -14,6 +13,7 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmUnavailable,
     error_from_stderr,
 )
+from jupyterlab_hpc.slurm.runner import CommandRunner, command_environment
 
 
 async def test_a_command_over_its_timeout_is_killed_and_reported() -> None:

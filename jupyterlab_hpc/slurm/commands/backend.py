@@ -32,7 +32,6 @@ from jupyterlab_hpc.slurm.commands.reservations import (
     parse_reservations,
     scontrol_reservations_argv,
 )
-from jupyterlab_hpc.slurm.commands.runner import CommandRunner
 from jupyterlab_hpc.slurm.commands.squeue import SqueueParser, squeue_argv
 from jupyterlab_hpc.slurm.errors import SlurmError, SlurmNotFound, SlurmUnavailable
 from jupyterlab_hpc.slurm.job_states import FINISHED_STATES
@@ -48,6 +47,7 @@ from jupyterlab_hpc.slurm.records import (
     Reservation,
     UserAccess,
 )
+from jupyterlab_hpc.slurm.runner import CommandRunner
 
 _ACTION_ARGV: dict[JobAction, list[str]] = {
     "cancel": ["scancel"],

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from jupyterlab_hpc.slurm.commands.runner import CommandRunner
 from jupyterlab_hpc.slurm.errors import (
     SlurmError,
     SlurmPermissionDenied,
@@ -24,6 +23,7 @@ from jupyterlab_hpc.slurm.errors import (
     SlurmUnavailable,
     error_from_stderr,
 )
+from jupyterlab_hpc.slurm.runner import CommandRunner
 
 # A token is renewed when less than this share of its lifetime is left, so a request never
 # leaves with a token that expires on the way.
