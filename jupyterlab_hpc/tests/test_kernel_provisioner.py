@@ -343,9 +343,10 @@ async def test_the_kernels_keys_and_the_servers_secrets_are_visible_to_no_other_
 async def test_a_killed_server_leaves_no_job_past_the_grace_period(
     slurm_kernels: SlurmKernels, tmp_path: Path
 ) -> None:
-    config = slurm_kernels.config()["SlurmProvisioner"]
+    config = slurm_kernels.config()
+    sections = {name: dict(config[name]) for name in ("SlurmConnection", "SlurmProvisioner")}
     server = subprocess.Popen(
-        [sys.executable, "-c", _SERVER_THAT_STARTS_A_KERNEL, json.dumps(dict(config))],
+        [sys.executable, "-c", _SERVER_THAT_STARTS_A_KERNEL, json.dumps(sections)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ},
@@ -437,7 +438,7 @@ from traitlets.config import Config
 from jupyterlab_hpc.tests.kernel_fixtures import KERNEL_NAME
 
 async def main():
-    config = Config({"SlurmProvisioner": json.loads(sys.argv[1])})
+    config = Config(json.loads(sys.argv[1]))
     manager = AsyncKernelManager(kernel_name=KERNEL_NAME, config=config)
     await manager.start_kernel(cwd="/tmp")
     print(manager.provisioner.job_id, flush=True)
