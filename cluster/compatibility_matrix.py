@@ -70,8 +70,9 @@ SUITES = {
             "Kernel provisioner lifecycle",
             (
                 "`jupyterlab_hpc/tests/test_kernel_provisioner.py`: kernels started through the",
-                "Slurm provisioner (through the release's command prefix, acting as alice) in jobs",
-                "on the release's compute nodes. Jobs of a chroot's cluster run its root's Python",
+                "Slurm provisioner, acting as alice, in jobs on the release's compute nodes: through",
+                "the commands backend (the release's command prefix) and, in the `through_slurmrestd`",
+                "tests, the slurmrestd backend. Jobs of a chroot's cluster run its root's Python",
                 "and ipykernel, with this checkout on PYTHONPATH (cluster.json: `job_python`,",
                 "`job_pythonpath`).",
             ),
