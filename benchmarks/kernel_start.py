@@ -175,7 +175,7 @@ async def main(arguments: argparse.Namespace) -> None:
                 "SlurmProvisioner": {
                     "walltime_warning": 0,
                     "job_name": "kernel-benchmark",
-                }
+                },
             }
         )
     )

@@ -70,11 +70,11 @@ SUITES = {
             "Kernel provisioner lifecycle",
             (
                 "`jupyterlab_hpc/tests/test_kernel_provisioner.py`: kernels started through the",
-                "Slurm provisioner, acting as alice, in jobs on the release's compute nodes: through",
-                "the commands backend (the release's command prefix) and, in the `through_slurmrestd`",
-                "tests, the slurmrestd backend. Jobs of a chroot's cluster run its root's Python",
-                "and ipykernel, with this checkout on PYTHONPATH (cluster.json: `job_python`,",
-                "`job_pythonpath`).",
+                "Slurm provisioner, acting as alice, in jobs on the release's compute nodes:",
+                "through the commands backend (the release's command prefix) and, in the",
+                "`through_slurmrestd` tests, the slurmrestd backend. A chroot's cluster's jobs",
+                "run its root's Python and ipykernel, with this checkout on PYTHONPATH",
+                "(cluster.json: `job_python`, `job_pythonpath`).",
             ),
         ),
     )
