@@ -5,6 +5,7 @@ import { JobAction, JobDetail, OutputStream } from '../api/types';
 import { formatDuration } from '../shared/duration';
 import { ErrorNotice, Placeholder } from '../shared/errorNotice';
 import { useRenderOnChange } from '../shared/useModel';
+import { When } from '../shared/whenView';
 import { JobDetailModel, OutputTailModel } from './detailModel';
 import { availableActions, describeJobState } from './state';
 import { JobStateChip } from './stateChip';
@@ -20,13 +21,15 @@ export interface IJobDetailProps {
   /** Ask for an action; the caller confirms it and reports failures. */
   onAction: (action: JobAction) => void;
   trans: TranslationBundle;
+  /** The present for the times in words, for tests; the clock's otherwise. */
+  now?: number;
 }
 
 /**
  * One job: its actions, resources, times, outcome and live output.
  */
 export function JobDetailView(props: IJobDetailProps): JSX.Element {
-  const { model, tail, onSelectStream, onAction, trans } = props;
+  const { model, tail, onSelectStream, onAction, trans, now } = props;
   useRenderOnChange(model);
   const job = model.data;
 
@@ -51,7 +54,7 @@ export function JobDetailView(props: IJobDetailProps): JSX.Element {
             <JobStateChip state={job.state} trans={trans} />
             <JobActions job={job} onAction={onAction} trans={trans} />
           </header>
-          <JobFacts job={job} trans={trans} />
+          <JobFacts job={job} trans={trans} now={now} />
           <OutputSection
             job={job}
             tail={tail}
@@ -104,8 +107,9 @@ function JobActions(props: {
 function JobFacts(props: {
   job: JobDetail;
   trans: TranslationBundle;
+  now?: number;
 }): JSX.Element {
-  const { job, trans } = props;
+  const { job, trans, now } = props;
   const state = describeJobState(job.state, trans);
   const reason =
     job.reason && job.reason !== 'None'
@@ -137,15 +141,15 @@ function JobFacts(props: {
         : formatDuration(job.time_limit)
     ],
     [trans.__('Elapsed'), formatDuration(job.elapsed)],
-    [trans.__('Submitted'), formatTime(job.submit_time)],
-    [trans.__('Started'), formatTime(job.start_time)],
+    [trans.__('Submitted'), timeOf(job.submit_time, trans, now)],
+    [trans.__('Started'), timeOf(job.start_time, trans, now)],
     [
       trans.__('Estimated start'),
       job.state === 'PENDING'
-        ? (formatTime(job.estimated_start) ?? trans.__('not known yet'))
+        ? (timeOf(job.estimated_start, trans, now) ?? trans.__('not known yet'))
         : null
     ],
-    [trans.__('Ended'), formatTime(job.end_time)],
+    [trans.__('Ended'), timeOf(job.end_time, trans, now)],
     [trans.__('Exit code'), job.exit_code],
     [trans.__('CPU efficiency'), formatFraction(job.efficiency?.cpu)],
     [trans.__('Memory efficiency'), formatFraction(job.efficiency?.memory)],
@@ -273,12 +277,16 @@ function nodesText(job: JobDetail, trans: TranslationBundle): string | null {
     : trans.__('%1 (%2)', job.nodes, job.node_count);
 }
 
-function formatTime(iso: string | null | undefined): string | null {
-  if (!iso) {
-    return null;
-  }
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+/**
+ * A job's time in words ("in 10 min", "yesterday 17:30"), precise in its
+ * tooltip; null when Slurm gave none.
+ */
+function timeOf(
+  iso: string | null | undefined,
+  trans: TranslationBundle,
+  now: number | undefined
+): JSX.Element | null {
+  return iso ? <When value={iso} trans={trans} now={now} /> : null;
 }
 
 function formatFraction(value: number | null | undefined): string | null {

@@ -10,6 +10,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { HpcClient } from '../api/client';
 import { CommandIDs } from '../shared/commands';
+import { setTimeLocale } from '../shared/when';
 // The commands, the status bar item and the progress notices work from the
 // start on these small modules; the dialog loads on first use.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -43,7 +44,9 @@ export const remoteKernelPlugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     statusBar: IStatusBar | null
   ): void => {
-    const trans = (translator ?? nullTranslator).load('jupyterlab_hpc');
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('jupyterlab_hpc');
+    setTimeLocale(translator.languageCode);
     const { commands, serviceManager } = app;
     const client = new HpcClient(serviceManager.serverSettings);
     const kernels = new RemoteKernelTracker({

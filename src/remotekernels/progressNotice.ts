@@ -1,6 +1,6 @@
-import { Time } from '@jupyterlab/coreutils';
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { formatWhen, isFuture } from '../shared/when';
 import { RemoteKernelModel } from './model';
 
 /**
@@ -21,12 +21,14 @@ export interface IProgressNotice {
  *
  * @param cancelled Whether the user cancelled the restart (an end is then
  * no failure).
+ * @param now The present for the estimated start in words (for tests).
  */
 export function describeProgress(
   model: RemoteKernelModel,
   notebook: string,
   trans: TranslationBundle,
-  cancelled = false
+  cancelled = false,
+  now: number = Date.now()
 ): IProgressNotice {
   const job = model.jobId;
   switch (model.state) {
@@ -42,9 +44,13 @@ export function describeProgress(
       if (model.reason) {
         parts.push(trans.__('%1.', model.reason));
       }
-      if (model.estimatedStart) {
+      const start = formatWhen(model.estimatedStart, trans, { now });
+      if (start) {
         parts.push(
-          trans.__('Starts %1.', Time.formatHuman(model.estimatedStart))
+          isFuture(model.estimatedStart, now)
+            ? trans.__('Starts %1.', start)
+            : // Slurm's estimate went by and the job still waits.
+              trans.__('Was expected to start %1.', start)
         );
       }
       return { message: parts.join(' '), type: 'in-progress', done: false };

@@ -15,6 +15,7 @@ import { HpcClient } from '../api/client';
 import { addJobCommands } from '../jobs/commands';
 import { CommandIDs } from '../shared/commands';
 import { loadSettings } from '../shared/settings';
+import { setTimeLocale } from '../shared/when';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { createSidebarModels, refreshSidebarModels } from './models';
 import { readSidebarSettings } from './settings';
@@ -44,6 +45,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   ): Promise<void> => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('jupyterlab_hpc');
+    setTimeLocale(translator.languageCode);
     const { commands } = app;
     const client = new HpcClient(app.serviceManager.serverSettings);
     const settings = await loadSettings(settingRegistry, PLUGIN_ID);

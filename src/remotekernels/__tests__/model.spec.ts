@@ -276,6 +276,24 @@ describe('describeProgress', () => {
     });
   });
 
+  it('says when the queued job starts, in words', () => {
+    const now = Date.parse('2026-01-01T10:00:00Z');
+    model.applyEvent(
+      event({ reason: 'Priority', estimated_start: '2026-01-01T10:10:00Z' })
+    );
+
+    expect(describeProgress(model, 'a.ipynb', trans, false, now).message).toBe(
+      'a.ipynb: job 10196 queued. Priority. Starts in 10 min.'
+    );
+    // Slurm's estimate went by, the job still waits.
+    expect(
+      describeProgress(model, 'a.ipynb', trans, false, now + 15 * 60 * 1000)
+        .message
+    ).toBe(
+      'a.ipynb: job 10196 queued. Priority. Was expected to start 5 min ago.'
+    );
+  });
+
   it('names the node the kernel starts on, then runs on', () => {
     model.applyEvent(
       event({ event: 'starting', state: 'starting', node: 'n2' })
