@@ -26,6 +26,11 @@ from jupyterlab_hpc.handlers.jobs import (
 from jupyterlab_hpc.handlers.kernels import KernelHandler, KernelOptionsHandler, KernelsHandler
 from jupyterlab_hpc.handlers.openapi import OpenAPIHandler
 from jupyterlab_hpc.handlers.rendered import RenderedBodies
+from jupyterlab_hpc.kernels.provisioner_names import (
+    LEGACY_PROVISIONER_NAME,
+    PROVISIONER_NAME,
+    keep_legacy_name,
+)
 from jupyterlab_hpc.services.announcements import AnnouncementsService
 from jupyterlab_hpc.services.cache import SlurmCache
 from jupyterlab_hpc.services.jobs import JobsService
@@ -116,6 +121,14 @@ class HPCExtension(ExtensionApp):
             backend, self.partitions, user, self.serverapp, parent=self, log=self.log
         )
         self.log.info("jupyterlab_hpc: Slurm backend %s", backend.name)
+        other = keep_legacy_name()
+        if other is not None:
+            self.log.info(
+                "Kernelspecs naming %r run %s, not jupyterlab-hpc (whose name is %r)",
+                LEGACY_PROVISIONER_NAME,
+                other,
+                PROVISIONER_NAME,
+            )
 
     def initialize_handlers(self) -> None:
         jobs = {"jobs": self.jobs}

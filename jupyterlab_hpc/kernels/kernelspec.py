@@ -21,11 +21,11 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+from jupyterlab_hpc.kernels.provisioner_names import PROVISIONER_NAME
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.slurm.errors import InvalidRequest
 from jupyterlab_hpc.slurm.notation import time_text
 
-PROVISIONER_NAME = "slurm-provisioner"
 _KERNEL_NAME = re.compile(r"^[a-z0-9._-]{1,64}$", re.IGNORECASE)  # jupyter_client's rule
 _RESOURCE_OPTIONS = (
     ("partition", str),

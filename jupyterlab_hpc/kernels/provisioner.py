@@ -1,9 +1,9 @@
 """SlurmProvisioner: any kernelspec's kernel, run inside a Slurm job on a compute node.
 
-Entry point ``slurm-provisioner`` in ``jupyter_client.kernel_provisioners``. A kernelspec
-uses it with (``jupyter hpc-kernelspec install`` writes this)::
+Entry point ``hpc-slurm`` in ``jupyter_client.kernel_provisioners``. A kernelspec uses it
+with (``jupyter hpc-kernelspec install`` writes this)::
 
-    "metadata": {"kernel_provisioner": {"provisioner_name": "slurm-provisioner",
+    "metadata": {"kernel_provisioner": {"provisioner_name": "hpc-slurm",
                  "config": {"resources": {"partition": "compute", "cpus": 4, "time": "1:00:00"}}}}
 
 How a start goes: the provisioner opens a listening socket on an address the nodes can reach,
@@ -38,6 +38,7 @@ import secrets
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -54,6 +55,7 @@ from jupyterlab_hpc.kernels.channel import ChannelClosed
 from jupyterlab_hpc.kernels.handoff import CURVE_KEYS
 from jupyterlab_hpc.kernels.launcher_link import LauncherLink
 from jupyterlab_hpc.kernels.listen_address import address_towards
+from jupyterlab_hpc.kernels.provisioner_names import LEGACY_PROVISIONER_NAME, PROVISIONER_NAME
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.connection import SlurmConnection, refuse_moved_settings
@@ -769,3 +771,18 @@ def cannot_encrypt(kernel_name: str) -> str:
         "their traffic crosses the cluster network. Use a kernel that can (ipykernel 7.3 or "
         'later), or ask the site to set c.SlurmProvisioner.transport_encryption = "auto".'
     )
+
+
+class LegacySlurmProvisioner(SlurmProvisioner):
+    """SlurmProvisioner for kernelspecs that still name it ``slurm-provisioner``
+    (provisioner_names.py), saying so once per kernel."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        message = (
+            f"Kernelspec {getattr(self.parent, 'kernel_name', '')!r} names the provisioner "
+            f"{LEGACY_PROVISIONER_NAME!r}, now {PROVISIONER_NAME!r}: write it again with "
+            "`jupyter hpc-kernelspec install` (the old name may be another package's)"
+        )
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        self.log.warning(message)

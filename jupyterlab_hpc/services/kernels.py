@@ -46,8 +46,8 @@ from traitlets import Dict, Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from jupyterlab_hpc.kernels import handoff
-from jupyterlab_hpc.kernels.kernelspec import PROVISIONER_NAME
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, cannot_encrypt, declares_curve
+from jupyterlab_hpc.kernels.provisioner_names import is_ours
 from jupyterlab_hpc.services.jupyter_client_hooks import (
     forget_failed_start,
     preset_provisioner,
@@ -78,7 +78,6 @@ KernelState = Literal["queued", "starting", "ready", "ended", "failed"]
 PROGRESS_SCHEMA_ID = "https://jupyterlab-hpc.readthedocs.io/events/kernel-progress"
 PROGRESS_SCHEMA = Path(__file__).parents[1] / "events" / "kernel_progress.yaml"
 _FINAL: frozenset[KernelState] = frozenset({"ended", "failed"})
-_PLAIN_PROVISIONERS = {None, "local-provisioner", PROVISIONER_NAME}
 _KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 _KERNEL_LOG = re.compile(r"kernel-(\d+)\.log")
 _SAFE_KERNEL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -643,7 +642,7 @@ class RemoteKernels(LoggingConfigurable):
             msg = f"No kernelspec named {kernel_name!r}"
             raise InvalidRequest(msg) from error
         provisioner = spec.metadata.get("kernel_provisioner", {}).get("provisioner_name")
-        if provisioner not in _PLAIN_PROVISIONERS:
+        if provisioner not in {None, "local-provisioner"} and not is_ours(provisioner):
             msg = f"Kernelspec {kernel_name!r} runs through {provisioner!r}, not on its own"
             raise InvalidRequest(msg)
         if not declares_curve(spec.metadata) and (
@@ -725,7 +724,7 @@ def _remove_old_logs(oldest: float, active: set[str]) -> list[str]:
 def _slurm_config(spec: KernelSpec) -> dict[str, Any]:
     """A Slurm kernelspec's own provisioner config (its resources); none for a plain one."""
     provisioner = spec.metadata.get("kernel_provisioner") or {}
-    if provisioner.get("provisioner_name") != PROVISIONER_NAME:
+    if not is_ours(provisioner.get("provisioner_name")):
         return {}
     return dict(provisioner.get("config") or {})
 

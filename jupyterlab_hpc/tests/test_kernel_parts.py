@@ -320,7 +320,7 @@ def test_the_kernelspec_cli_writes_a_kernelspec_for_the_provisioner(tmp_path: Pa
     spec = json.loads((kernel_dir / "kernel.json").read_text())
     assert spec["display_name"] == "Python 3 (compute node, 4 cores, 1 h)"
     assert spec["metadata"]["kernel_provisioner"] == {
-        "provisioner_name": "slurm-provisioner",
+        "provisioner_name": "hpc-slurm",
         "config": {"resources": {"partition": "compute", "time": 3600, "cpus": 4}},
     }
     assert "{connection_file}" in spec["argv"]
@@ -341,7 +341,7 @@ def test_the_kernelspec_cli_refuses_bad_resources_and_installs_nothing(
 
 
 def test_the_provisioner_is_registered_under_its_entry_point() -> None:
-    entry_point = KernelProvisionerFactory.instance().provisioners["slurm-provisioner"]
+    entry_point = KernelProvisionerFactory.instance().provisioners["hpc-slurm"]
 
     assert entry_point.load() is SlurmProvisioner
 
