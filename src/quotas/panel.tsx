@@ -5,6 +5,7 @@ import { AccountQuota, QuotaLimit } from '../api/types';
 import { ErrorNotice, Placeholder } from '../shared/errorNotice';
 import { Meter } from '../shared/meter';
 import { useRenderOnChange } from '../shared/useModel';
+import { limitInWords, slurmLimitName } from './limitWords';
 import { QuotasModel } from './model';
 
 /**
@@ -86,7 +87,7 @@ function AccountCard(props: {
       <dl className="jp-hpc-Card-facts">
         {caps.map(limit => (
           <React.Fragment key={limitKey(limit)}>
-            <dt>{limitName(limit)}</dt>
+            <dt title={slurmLimitName(limit)}>{limitInWords(limit, trans)}</dt>
             <dd>{formatAmount(limit.limit, limit.unit)}</dd>
           </React.Fragment>
         ))}
@@ -110,8 +111,13 @@ function LimitUsage(props: {
   const { account, limit, warningThreshold, trans } = props;
   const used = limit.used ?? 0;
   const fraction = limit.fraction ?? (limit.limit > 0 ? used / limit.limit : 0);
-  const warn = fraction >= warningThreshold;
-  const name = limitName(limit);
+  // Slurm holds new jobs from 100 % on; the warning comes before.
+  const reached = fraction >= 1;
+  const warn = reached || fraction >= warningThreshold;
+  const name = limitInWords(limit, trans);
+  const state = reached
+    ? trans.__('Limit reached')
+    : trans.__('Nearly used up');
   const text = trans.__(
     '%1 of %2 (%3 %)',
     formatAmount(used, ''),
@@ -119,8 +125,8 @@ function LimitUsage(props: {
     Math.round(fraction * 100)
   );
   return (
-    <div className="jp-hpc-MeterRow">
-      <span className="jp-hpc-MeterRow-caption" title={name}>
+    <div className={'jp-hpc-MeterRow' + (reached ? ' jp-mod-reached' : '')}>
+      <span className="jp-hpc-MeterRow-caption" title={slurmLimitName(limit)}>
         {name}
       </span>
       <Meter
@@ -133,25 +139,19 @@ function LimitUsage(props: {
       <span className="jp-hpc-MeterRow-value">
         {text}
         {warn && (
-          <span
-            className="jp-hpc-Warning"
-            role="img"
-            aria-label={trans.__('Nearly used up')}
-          >
+          <span className="jp-hpc-Warning" role="img" aria-label={state}>
             {' ⚠'}
           </span>
         )}
       </span>
+      {reached && (
+        // Said by the warning sign's name already.
+        <span className="jp-hpc-MeterRow-state" aria-hidden="true">
+          {state}
+        </span>
+      )}
     </div>
   );
-}
-
-/**
- * A limit as Slurm names it: "GrpTRESMins cpu", "MaxWall".
- */
-function limitName(limit: QuotaLimit): string {
-  const where = limit.partition ? ` @${limit.partition}` : '';
-  return (limit.tres ? `${limit.name} ${limit.tres}` : limit.name) + where;
 }
 
 function limitKey(limit: QuotaLimit): string {
