@@ -13,6 +13,12 @@ import { describeProgress } from './progressNotice';
 const DONE_NOTICE_MS = 8000;
 
 /**
+ * Milliseconds between two rewordings of a queued job's estimated start
+ * ("Starts in 10 min." does not stay true).
+ */
+const CLOCK_MS = 30 * 1000;
+
+/**
  * One notebook's restart on the cluster, from the submission to the switch:
  * a progress notification (updated in place, with Cancel) while the job is
  * queued and starting, the notebook keeping its kernel meanwhile; once the
@@ -30,6 +36,10 @@ export class RestartProgress {
     });
     model.changed.connect(this._onChanged, this);
     panel.disposed.connect(this._onNotebookClosed, this);
+    this._clock = setInterval(
+      () => this._onClock(),
+      options.clockInterval ?? CLOCK_MS
+    );
     this._onChanged();
   }
 
@@ -149,6 +159,18 @@ export class RestartProgress {
     this._finish(notice.message, notice.type);
   }
 
+  /**
+   * Reword the estimated start of the queued job as time goes by.
+   */
+  private _onClock(): void {
+    const { model } = this._options;
+    if (model.isDisposed) {
+      clearInterval(this._clock);
+    } else if (model.state === 'queued' && model.estimatedStart) {
+      this._onChanged();
+    }
+  }
+
   private _onNotebookClosed(): void {
     if (!this._done) {
       void this.cancel();
@@ -161,6 +183,7 @@ export class RestartProgress {
     actions: Notification.IAction[] = []
   ): void {
     this._done = true;
+    clearInterval(this._clock);
     this._options.model.changed.disconnect(this._onChanged, this);
     this._options.panel.disposed.disconnect(this._onNotebookClosed, this);
     Notification.update({
@@ -201,6 +224,7 @@ export class RestartProgress {
   }
 
   private _cancelled = false;
+  private _clock: ReturnType<typeof setInterval>;
   private _done = false;
   private _notebook: string;
   private _notificationId: string;
@@ -215,5 +239,7 @@ export namespace RestartProgress {
     /** The notebook that switches to it. */
     panel: NotebookPanel;
     trans: TranslationBundle;
+    /** Milliseconds between rewordings of the estimated start (for tests). */
+    clockInterval?: number;
   }
 }

@@ -82,7 +82,10 @@ describe('RestartProgress', () => {
   let model: RemoteKernelModel;
   let notebook: FakeNotebook;
 
-  function start(answers: IFakeAnswer[]): RestartProgress {
+  function start(
+    answers: IFakeAnswer[],
+    clockInterval?: number
+  ): RestartProgress {
     server = new FakeJupyterServer(answers);
     model = new RemoteKernelModel({
       client: server.client,
@@ -95,7 +98,8 @@ describe('RestartProgress', () => {
       client: server.client,
       model,
       panel: notebook.panel,
-      trans
+      trans,
+      clockInterval
     });
   }
 
@@ -117,6 +121,26 @@ describe('RestartProgress', () => {
       'Cancel'
     ]);
     expect(notebook.kernelChanges).toEqual([]);
+  });
+
+  it('rewords the estimated start as time goes by', async () => {
+    const now = Date.now();
+    const estimated = new Date(now + 10 * 60 * 1000).toISOString();
+    start([ok({ ...remoteKernel('queued'), estimated_start: estimated })], 10);
+    model.applyEvent(event({ estimated_start: estimated }));
+    expect(notice().message).toBe(
+      'analysis.ipynb: job 10196 queued. Starts in 10 min.'
+    );
+
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 5 * 60 * 1000);
+    try {
+      await sleep(50);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(notice().message).toBe(
+      'analysis.ipynb: job 10196 queued. Starts in 5 min.'
+    );
   });
 
   it("switches the notebook's session to the remote kernel once it is ready", async () => {
