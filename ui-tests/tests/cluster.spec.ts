@@ -60,10 +60,10 @@ test.describe('Partitions and quotas', () => {
       const minutes = facts.grp_tres_mins.split('=')[1];
       const cpus = facts.grp_tres.split('=')[1];
       await expect(
-        page.getByRole('meter', { name: `GrpTRESMins cpu used in ${account}` })
+        page.getByRole('meter', { name: `CPU-minutes used in ${account}` })
       ).toHaveAttribute('aria-valuemax', minutes);
       await expect(
-        page.getByRole('meter', { name: `GrpTRES cpu used in ${account}` })
+        page.getByRole('meter', { name: `CPUs at once used in ${account}` })
       ).toHaveAttribute('aria-valuemax', cpus);
     }
 
