@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +40,12 @@ from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.quotas import QuotasService
 from jupyterlab_hpc.services.status import StatusService
 from jupyterlab_hpc.services.user import UserService
-from jupyterlab_hpc.slurm.connection import SlurmConnection, refuse_moved_settings
+from jupyterlab_hpc.slurm.connection import (
+    SlurmConnection,
+    missing_commands,
+    refuse_moved_settings,
+)
+from jupyterlab_hpc.slurm.errors import SlurmError
 
 _JOB = r"/hpc/jobs/(?P<job_id>[^/]+)"
 
@@ -95,8 +101,15 @@ class HPCExtension(ExtensionApp):
         before they start until they end.""",
     ).tag(config=True)
 
+    # Set once initialize_settings built the services: start and stop need them.
+    _initialized = False
+
     def initialize_settings(self) -> None:
-        refuse_moved_settings(self.config)
+        try:
+            refuse_moved_settings(self.config)
+        except ValueError as error:
+            self.log.error("jupyterlab_hpc is not started: %s", error)
+            raise
         backend = SlurmConnection(parent=self, log=self.log).new_backend()
         if self.serverapp is None:
             msg = "jupyterlab_hpc runs only as an extension of a Jupyter server"
@@ -120,6 +133,7 @@ class HPCExtension(ExtensionApp):
         self.kernels = RemoteKernels(
             backend, self.partitions, user, self.serverapp, parent=self, log=self.log
         )
+        self._initialized = True
         self.log.info("jupyterlab_hpc: Slurm backend %s", backend.name)
         other = keep_legacy_name()
         if other is not None:
@@ -156,8 +170,38 @@ class HPCExtension(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """Once the server runs: stop cleanly on SIGINT, then clean up after dead predecessors
         (their remote kernels' jobs, connection files, logs, server files)."""
+        if not self._initialized:
+            return  # initialize_settings refused the configuration, and said why
         self._stop_on_sigint(serverapp)
+        self._first_look = asyncio.ensure_future(self._say_how_slurm_is_reached())
         await self.kernels.server_started()
+
+    async def _say_how_slurm_is_reached(self) -> None:
+        """One line at start: the cluster, its Slurm and the user through the backend, or
+        why Slurm cannot be reached and what to set, before any route answers 503."""
+        connection = SlurmConnection(parent=self)
+        missing = missing_commands(connection)
+        if missing:
+            self.log.error(
+                "jupyterlab_hpc: Slurm's commands %s are not on this host's PATH: install "
+                "Slurm's client commands, or set c.SlurmConnection.command_prefix (such as "
+                '["ssh", "login01"]) or c.SlurmConnection.backend = "slurmrestd"',
+                ", ".join(missing),
+            )
+            return
+        try:
+            status = await self.status.status()
+        except SlurmError as error:
+            self.log.error(
+                "jupyterlab_hpc: Slurm cannot be reached through the %s backend: %s (see "
+                "c.SlurmConnection)",
+                connection.backend, error,
+            )  # fmt: skip
+            return
+        self.log.info(
+            "jupyterlab_hpc: cluster %s, Slurm %s, as %s, through the %s backend",
+            status["cluster"], status["slurm_version"], status["user"], status["backend"],
+        )  # fmt: skip
 
     def _stop_on_sigint(self, serverapp: Any) -> None:
         """SIGINT stops the server as SIGTERM does, when jupyter_server left it alone.
@@ -186,6 +230,8 @@ class HPCExtension(ExtensionApp):
     async def stop_extension(self) -> None:
         """End remote kernels, their queued starts included (queued kernels are not the
         kernel manager's yet); runs before the kernel manager's own ``shutdown_all``."""
+        if not self._initialized:
+            return
         try:
             await self.kernels.close()
         except Exception:  # an error here would leave the server running: log it, go on

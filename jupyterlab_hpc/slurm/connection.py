@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import shutil
 
 from traitlets import Enum, Float, List, Unicode, default
 from traitlets.config import Config, LoggingConfigurable
@@ -27,6 +28,18 @@ MOVED_SETTINGS = {
     ("SlurmRestd", "timeout"): "timeout",
     ("SlurmRestd", "api_version"): "rest_api_version",
 }
+
+
+# Every command the commands backend runs.
+SLURM_COMMANDS = ("squeue", "sinfo", "scontrol", "sacct", "sacctmgr", "sbatch", "scancel")
+
+
+def missing_commands(connection: SlurmConnection) -> list[str]:
+    """The Slurm commands the commands backend needs that this host lacks; none to check
+    for slurmrestd, or behind a prefix (they live on its far side)."""
+    if connection.backend != "commands" or connection.command_prefix:
+        return []
+    return [name for name in SLURM_COMMANDS if shutil.which(name) is None]
 
 
 def refuse_moved_settings(config: Config) -> None:
