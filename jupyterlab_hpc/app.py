@@ -26,6 +26,7 @@ from jupyterlab_hpc.handlers.jobs import (
 )
 from jupyterlab_hpc.handlers.kernels import KernelHandler, KernelOptionsHandler, KernelsHandler
 from jupyterlab_hpc.handlers.openapi import OpenAPIHandler
+from jupyterlab_hpc.handlers.outage import OutageLog
 from jupyterlab_hpc.handlers.rendered import RenderedBodies
 from jupyterlab_hpc.kernels.provisioner_names import (
     LEGACY_PROVISIONER_NAME,
@@ -133,6 +134,7 @@ class HPCExtension(ExtensionApp):
         self.kernels = RemoteKernels(
             backend, self.partitions, user, self.serverapp, parent=self, log=self.log
         )
+        self.settings["jupyterlab_hpc_outages"] = OutageLog(self.log)
         self._initialized = True
         self.log.info("jupyterlab_hpc: Slurm backend %s", backend.name)
         other = keep_legacy_name()

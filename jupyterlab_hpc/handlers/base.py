@@ -9,6 +9,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from jupyterlab_hpc.handlers.outage import OutageLog, RequestLog
 from jupyterlab_hpc.handlers.rendered import RenderedBody, render
 from jupyterlab_hpc.slurm.errors import (
     InvalidRequest,
@@ -41,15 +42,28 @@ class HPCHandler(APIHandler):
 
     auth_resource = "hpc"
 
+    # Set for a 503 of an outage OutageLog already logged: the request log keeps quiet.
+    _repeated_outage = False
+
+    @property
+    def log(self) -> Any:
+        """jupyter_server's logger; its request log of a repeated outage's 503 at debug."""
+        return RequestLog(super().log, repeated_outage=self._repeated_outage)
+
     @contextmanager
     def slurm_errors(self) -> Iterator[None]:
         """Turn a SlurmError into the HTTP status the OpenAPI document gives it, keeping Slurm's
-        words."""
+        words; an outage (503) is logged once, not at every request."""
+        outages: OutageLog = self.settings["jupyterlab_hpc_outages"]
         try:
             yield
         except SlurmError as error:
             status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
+            if status == 503:
+                began = outages.unreachable(type(self).__name__, str(error))
+                self._repeated_outage = not began
             raise web.HTTPError(status, str(error)) from error
+        outages.reachable(type(self).__name__)
 
     def get_json_body(self) -> dict[str, Any] | None:
         """jupyter_server's, but a body that is not UTF-8 is a 400 like any other bad JSON

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
@@ -63,3 +64,23 @@ async def test_without_slurmdbd_only_quotas_are_unavailable(jp_fetch: Any) -> No
     assert quotas[0] == 503
     assert "Connection refused" in quotas[1]
     assert others == {"jobs": 200, "status": 200, "partitions": 200, "announcements": 200}
+
+
+async def test_an_outage_is_logged_once_and_its_end_too(
+    jp_fetch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with daemon_stopped("slurmctld"):
+        await asyncio.sleep(2.1)
+        codes = [(await status_of(jp_fetch, "jobs"))[0] for _ in range(3)]
+    deadline = time.monotonic() + 30
+    while (await status_of(jp_fetch, "jobs"))[0] != 200:
+        assert time.monotonic() < deadline, "/hpc/jobs did not recover after slurmctld came back"
+        await asyncio.sleep(0.5)
+
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    infos = [record.getMessage() for record in caplog.records if record.levelno == logging.INFO]
+    assert codes == [503, 503, 503]
+    assert len([line for line in errors if "Slurm cannot be reached" in line]) == 1
+    assert len([line for line in errors if line.startswith("503 GET")]) == 1  # not 3
+    assert len([line for line in infos if "Slurm answers again" in line]) == 1
