@@ -234,6 +234,7 @@ def cluster_facts(layout, node_count, max_job_count):
         "slurm_conf": str(layout.slurm_conf),
         "command_prefix": command_prefix(layout),
         "rest_url": release.rest_url,
+        "rest_unix_url": f"unix:{layout.rest_socket}",
         "controller": {"host": controller_host(), "addr": release.controller_addr},
         "nodes": {node: release.node_addr(node) for node in nodes},
         "node_namespaces": {node: release.netns_name(node) for node in nodes},

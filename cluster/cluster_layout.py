@@ -154,6 +154,11 @@ class Layout:
         return self.root / "run"
 
     @property
+    def rest_socket(self):
+        """slurmrestd's Unix socket; the cluster's directory is the same path in a root."""
+        return self.root / "rest" / "slurmrestd.sock"
+
+    @property
     def log(self):
         return self.root / "log"
 

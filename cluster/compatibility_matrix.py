@@ -58,10 +58,11 @@ SUITES = {
             "Backend contract suite",
             (
                 "`jupyterlab_hpc/tests/test_backend_contract.py`. Backends: `commands` (Slurm's",
-                "command-line tools), `slurmrestd`; `both`: the test asks both backends and",
-                "compares their answers.",
+                "command-line tools), `slurmrestd` (over TCP), `slurmrestd-unix` (over its Unix",
+                "socket); `both`: the test asks the commands and slurmrestd backends and compares",
+                "their answers.",
             ),
-            variants=("commands", "slurmrestd", "both"),
+            variants=("commands", "slurmrestd", "slurmrestd-unix", "both"),
             unparametrized="both",
         ),
         Suite(

@@ -155,6 +155,8 @@ def reset_state_dir(layout, nodes):
     for node in nodes:
         make_dir(layout.slurmd_spool / node)
     make_dir(layout.fake_gpus)
+    # slurmrestd binds its Unix socket after switching to its user.
+    make_dir(layout.rest_socket.parent, owner=owner_ids(release, REST_USER))
     for path in config.fake_gpu_files(layout):
         path.symlink_to("/dev/null")
     # These daemons open their own log only after switching to their user.
@@ -354,6 +356,8 @@ def start_slurmrestd(layout):
             "-u",
             REST_USER,
             f"127.0.0.1:{layout.release.rest_port}",
+            # And on a Unix socket, as sites often run it (root may connect; tests run as root).
+            f"unix:{layout.rest_socket}",
         ],
         env=slurm_env(layout, SLURM_JWT="daemon"),
     )

@@ -112,6 +112,7 @@ class HPCExtension(ExtensionApp):
             self.log.error("jupyterlab_hpc is not started: %s", error)
             raise
         backend = SlurmConnection(parent=self, log=self.log).new_backend()
+        self.backend = backend
         if self.serverapp is None:
             msg = "jupyterlab_hpc runs only as an extension of a Jupyter server"
             raise RuntimeError(msg)
@@ -238,3 +239,4 @@ class HPCExtension(ExtensionApp):
             await self.kernels.close()
         except Exception:  # an error here would leave the server running: log it, go on
             self.log.exception("jupyterlab_hpc: could not end every remote kernel")
+        await self.backend.close()

@@ -89,3 +89,7 @@ class SlurmBackend(Protocol):
     async def list_reservations(self) -> list[Reservation]:
         """Every reservation slurmctld has (maintenance ones have ``is_maintenance``)."""
         ...
+
+    async def close(self) -> None:
+        """Release what the backend holds open (slurmrestd's kept-alive connections)."""
+        ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import shutil
 
-from traitlets import Enum, Float, List, Unicode, default
+from traitlets import Bool, Enum, Float, List, Unicode, default
 from traitlets.config import Config, LoggingConfigurable
 
 from jupyterlab_hpc.slurm.backend import SlurmBackend
@@ -83,8 +83,22 @@ class SlurmConnection(LoggingConfigurable):
 
     rest_url = Unicode(
         "http://127.0.0.1:6820",
-        help="""slurmrestd's base URL (http or https), without the API path, e.g.
-        https://slurm-rest.example.org:6820. slurmrestd must run with rest_auth/jwt.""",
+        help="""slurmrestd's base URL without the API path: http or https, e.g.
+        https://slurm-rest.example.org:6820, or its Unix socket as slurmrestd is told to
+        listen on it, e.g. unix:/run/slurmrestd/slurmrestd.socket. slurmrestd must run with
+        rest_auth/jwt. Requests share kept-alive connections.""",
+    ).tag(config=True)
+
+    rest_verify = Bool(
+        default_value=True,
+        help="""Check an https slurmrestd's certificate (against rest_ca_bundle, or the
+        system's certificate authorities). Turn off only for a test installation.""",
+    ).tag(config=True)
+
+    rest_ca_bundle = Unicode(
+        "",
+        help="""A PEM file of the certificate authorities that sign slurmrestd's certificate,
+        for a site CA the system does not trust. Empty: the system's.""",
     ).tag(config=True)
 
     rest_token = Unicode(
@@ -128,5 +142,7 @@ class SlurmConnection(LoggingConfigurable):
                 user_name=self.rest_user_name,
                 api_version=self.rest_api_version,
                 timeout=self.timeout,
+                verify=self.rest_verify,
+                ca_bundle=self.rest_ca_bundle,
             )
         return SlurmCommands(command_prefix=self.command_prefix, timeout=self.timeout)

@@ -58,19 +58,26 @@ def commands_backend() -> SlurmCommands:
     return SlurmCommands(command_prefix=as_user(USER), timeout=20.0)
 
 
-def restd_backend(cluster: dict[str, Any]) -> SlurmRestd:
+def restd_backend(cluster: dict[str, Any], *, over: str = "rest_url") -> SlurmRestd:
+    """The slurmrestd backend, over TCP (``rest_url``) or its Unix socket (``rest_unix_url``)."""
+    if over not in cluster:
+        pytest.skip(f"this cluster's cluster.json has no {over}: run `make cluster` again")
     return SlurmRestd(
-        url=cluster["rest_url"],
+        url=cluster[over],
         user_name=USER,
         token_command=[*as_user(USER), "scontrol", "token", "lifespan=600"],
         timeout=20.0,
     )
 
 
-@pytest.fixture(params=["commands", "slurmrestd"])
+@pytest.fixture(params=["commands", "slurmrestd", "slurmrestd-unix"])
 def backend(request: pytest.FixtureRequest, cluster: dict[str, Any]) -> SlurmBackend:
-    """Each backend in turn, acting as alice."""
-    return commands_backend() if request.param == "commands" else restd_backend(cluster)
+    """Each backend in turn, acting as alice; slurmrestd over TCP and over its Unix socket."""
+    if request.param == "commands":
+        return commands_backend()
+    return restd_backend(
+        cluster, over="rest_unix_url" if request.param.endswith("unix") else "rest_url"
+    )
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ each API version's answers as captured from real slurmrestds (cluster/capture_re
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,12 @@ from jupyterlab_hpc.slurm.errors import (
     error_from_stderr,
 )
 from jupyterlab_hpc.slurm.restd.backend import newest_supported_version
-from jupyterlab_hpc.slurm.restd.client import renewal_time, token_from_output
+from jupyterlab_hpc.slurm.restd.client import (
+    RestClient,
+    TokenSource,
+    renewal_time,
+    token_from_output,
+)
 from jupyterlab_hpc.slurm.restd.dialects import Dialect, dialect
 from jupyterlab_hpc.slurm.restd.parse import (
     parse_job_details,
@@ -265,3 +272,53 @@ def test_newer_api_versions_get_gpus_as_tres_and_lists_where_v0_0_38_took_text()
         "mail_type": ["BEGIN", "END", "FAIL", "REQUEUE", "STAGE_OUT"],
         "flags": ["SPREAD_JOB"],
     }
+
+
+A_TOKEN = "not-a-real-jwt"  # noqa: S105 - a stand-in the test server never checks
+
+
+async def test_requests_share_one_kept_alive_connection() -> None:
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        body = b'{"ok": 1}'
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while await reader.readuntil(b"\r\n\r\n"):  # bodiless GETs
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    tokens = TokenSource(token=A_TOKEN, command=[], timeout=5)
+    client = RestClient(url=f"http://127.0.0.1:{port}", user_name="alice", tokens=tokens, timeout=5)
+    try:
+        answers = [await client.request("GET", "/slurm/v0.0.38/ping") for _ in range(3)]
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
+
+    assert answers == [{"ok": 1}] * 3
+    assert connections == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"url": "unix:run/slurmrestd.socket"}, "unix:/absolute/path"),
+        ({"url": "ftp://slurm:6820"}, "Not an http"),
+        ({"url": "https://slurm:6820", "ca_bundle": "/nonexistent.pem"}, "CA bundle"),
+    ],
+)
+def test_a_url_or_ca_bundle_that_cannot_work_is_refused_saying_why(
+    settings: dict[str, str], complaint: str
+) -> None:
+    tokens = TokenSource(token=A_TOKEN, command=[], timeout=5)
+    with pytest.raises(SlurmUnavailable, match=complaint):
+        RestClient(user_name="alice", tokens=tokens, timeout=5, **settings)  # type: ignore[arg-type]

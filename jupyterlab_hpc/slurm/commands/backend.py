@@ -195,6 +195,9 @@ class SlurmCommands:
     async def list_reservations(self) -> list[Reservation]:
         return parse_reservations(await self.runner.run(scontrol_reservations_argv()))
 
+    async def close(self) -> None:
+        """Nothing to release: every command is a process of its own."""
+
     async def _controller_job(self, job_id: str) -> JobDetail:
         separator = query_separator()
         output = await self.runner.run(squeue_job_argv(_queryable(job_id), separator))

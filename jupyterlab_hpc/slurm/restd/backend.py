@@ -73,7 +73,8 @@ class SlurmRestd:
     """Talks to slurmrestd over HTTP(S), authenticated with a Slurm JWT (``rest_auth/jwt``).
 
     ``token`` is used as is; empty, ``token_command`` prints one (renewed before it expires).
-    Every request acts as ``user_name``; ``api_version`` empty means the newest both know.
+    Every request acts as ``user_name``; ``api_version`` empty means the newest both know;
+    ``verify`` and ``ca_bundle`` check an https slurmrestd's certificate.
     """
 
     name = "slurmrestd"
@@ -87,8 +88,12 @@ class SlurmRestd:
         user_name: str = "",
         api_version: str = "",
         timeout: float = 30.0,
+        verify: bool = True,
+        ca_bundle: str = "",
     ) -> None:
         self.url = url
+        self.verify = verify
+        self.ca_bundle = ca_bundle
         self.token = token
         self.token_command = list(token_command)
         self.user_name = user_name or getpass.getuser()
@@ -103,7 +108,12 @@ class SlurmRestd:
         if self._client is None:
             tokens = TokenSource(token=self.token, command=self.token_command, timeout=self.timeout)
             self._client = RestClient(
-                url=self.url, user_name=self.user_name, tokens=tokens, timeout=self.timeout
+                url=self.url,
+                user_name=self.user_name,
+                tokens=tokens,
+                timeout=self.timeout,
+                verify=self.verify,
+                ca_bundle=self.ca_bundle,
             )
         return self._client
 
@@ -270,6 +280,11 @@ class SlurmRestd:
     async def list_reservations(self) -> list[Reservation]:
         answer = await self._slurm("GET", "/reservations")
         return parse_reservations(answer, await self.dialect(), now=time.time())
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     def _job_environment(self) -> dict[str, str]:
         """What sbatch would pass on (the submitting process's environment), as user_name."""

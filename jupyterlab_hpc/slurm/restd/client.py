@@ -1,4 +1,5 @@
-"""HTTP to slurmrestd: JSON requests with a JWT, standard library only, off the event loop.
+"""HTTP to slurmrestd: JSON requests with a JWT over one kept-alive connection pool (httpx),
+to ``http(s)://host:port`` or to a Unix socket (``unix:/path``, as slurmrestd takes it).
 
 slurmrestd answers a refusal with HTTP 500 and a list of Slurm errors (``error``, the
 errno's text, and ``description``, what was tried); their words become the SlurmError.
@@ -9,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import http.client
 import json
+import ssl
 import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from jupyterlab_hpc.slurm.errors import (
     SlurmError,
@@ -83,28 +86,33 @@ def renewal_time(token: str, *, now: float) -> float:
 
 
 class RestClient:
-    """Requests to one slurmrestd as one user; every answer is JSON or a SlurmError."""
+    """Requests to one slurmrestd as one user; every answer is JSON or a SlurmError.
 
-    def __init__(self, *, url: str, user_name: str, tokens: TokenSource, timeout: float) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            msg = f"Not an http(s) URL for slurmrestd: {url!r}"
-            raise SlurmUnavailable(msg)
+    ``verify``: check an https slurmrestd's certificate (against ``ca_bundle``, a PEM file,
+    when given; else the system's CAs)."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        user_name: str,
+        tokens: TokenSource,
+        timeout: float,
+        verify: bool = True,
+        ca_bundle: str = "",
+    ) -> None:
         self.url = url
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port
-        self._base_path = parts.path.rstrip("/")
         self._user_name = user_name
         self._tokens = tokens
         self._timeout = timeout
+        self._client = _http_client(url, timeout=timeout, verify=verify, ca_bundle=ca_bundle)
 
     async def request(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """``method path`` with ``body`` as JSON; the decoded answer, or Slurm's refusal raised."""
         token = await self._tokens.current()
-        status, data = await asyncio.to_thread(self._send, method, path, body, token)
+        status, data = await self._send(method, path, body, token)
         if status == 401:
             self._tokens.forget()
             msg = f"slurmrestd did not accept the token of {self._user_name}: {data!r}"
@@ -120,40 +128,54 @@ class RestClient:
             raise SlurmError(msg)
         return data
 
-    def _send(
+    async def close(self) -> None:
+        """Close the kept-alive connections."""
+        await self._client.aclose()
+
+    async def _send(
         self, method: str, path: str, body: dict[str, Any] | None, token: str
     ) -> tuple[int, Any]:
-        """One blocking request (run in a thread); the status and the JSON, else the text."""
-        connection_class = (
-            http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        )
-        connection = connection_class(self._host, self._port, timeout=self._timeout)
-        headers = {
-            "Accept": "application/json",
-            "X-SLURM-USER-NAME": self._user_name,
-            "X-SLURM-USER-TOKEN": token,
-        }
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+        """One request; the status and the JSON, else the text."""
+        headers = {"X-SLURM-USER-NAME": self._user_name, "X-SLURM-USER-TOKEN": token}
         try:
-            connection.request(method, self._base_path + path, payload, headers)
-            response = connection.getresponse()
-            raw = response.read()
-        except TimeoutError:
+            response = await self._client.request(method, path, json=body, headers=headers)
+        except httpx.TimeoutException:
             msg = f"slurmrestd at {self.url} did not answer within {self._timeout:g} s"
             raise SlurmTimeout(msg) from None
-        except (OSError, http.client.HTTPException) as error:
-            msg = f"slurmrestd at {self.url} cannot be reached: {error}"
+        except httpx.HTTPError as error:
+            msg = f"slurmrestd at {self.url} cannot be reached: {error or type(error).__name__}"
             raise SlurmUnavailable(msg) from error
-        finally:
-            connection.close()
-        text = raw.decode(errors="replace")
         try:
-            return response.status, json.loads(text)
+            return response.status_code, response.json()
         except ValueError:
-            return response.status, text.strip()
+            return response.status_code, response.text.strip()
+
+
+def _http_client(url: str, *, timeout: float, verify: bool, ca_bundle: str) -> httpx.AsyncClient:
+    """A client for ``url``: ``http(s)://host[:port][/base]`` or ``unix:/path/to/socket``."""
+    headers = {"Accept": "application/json"}
+    if url.startswith("unix:"):
+        socket_path = url.removeprefix("unix:")
+        if not socket_path.startswith("/"):
+            msg = f"Not a Unix socket URL for slurmrestd (unix:/absolute/path): {url!r}"
+            raise SlurmUnavailable(msg)
+        transport = httpx.AsyncHTTPTransport(uds=socket_path)
+        # The host is only the HTTP Host header's: the socket decides where it goes.
+        return httpx.AsyncClient(
+            base_url="http://slurmrestd", transport=transport, timeout=timeout, headers=headers
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        msg = f"Not an http(s) or unix: URL for slurmrestd: {url!r}"
+        raise SlurmUnavailable(msg)
+    tls: ssl.SSLContext | bool = verify
+    if verify and ca_bundle:
+        try:
+            tls = ssl.create_default_context(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as error:
+            msg = f"Cannot use the CA bundle {ca_bundle} for slurmrestd: {error}"
+            raise SlurmUnavailable(msg) from error
+    return httpx.AsyncClient(base_url=url.rstrip("/"), verify=tls, timeout=timeout, headers=headers)
 
 
 def _error_text(error: dict[str, Any]) -> str:
