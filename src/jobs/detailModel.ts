@@ -18,12 +18,28 @@ export class JobDetailModel extends PolledModel<JobDetail> {
     });
     this.id = options.id;
     this._client = options.client;
+    this.changed.connect(this._onChanged, this);
   }
 
   /**
    * The Slurm job id, "1234" or "1234_7".
    */
   readonly id: string;
+
+  /**
+   * Whether Slurm answered that it does not know the job (404), e.g. a tab
+   * restored after a reload for a job Slurm has forgotten since. The model
+   * then stops asking: the answer would not change.
+   */
+  get gone(): boolean {
+    return this.error?.status === 404;
+  }
+
+  private _onChanged(): void {
+    if (this.gone) {
+      this.active = false;
+    }
+  }
 
   protected async request(): Promise<Conditional<JobDetail>> {
     const body = await this._client.getJob(this.id);

@@ -35,14 +35,30 @@ export function JobDetailView(props: IJobDetailProps): JSX.Element {
 
   return (
     <div className="jp-hpc-JobDetail">
-      {model.error && (
-        <ErrorNotice
-          error={model.error}
-          failure={message =>
-            trans.__('Could not read job %1: %2', model.id, message)
+      {model.gone ? (
+        <Placeholder
+          text={
+            job
+              ? trans.__(
+                  'Slurm no longer knows job %1: this is what it said last.',
+                  model.id
+                )
+              : trans.__(
+                  'Slurm does not know job %1 (any more): a job that ended long ago is forgotten. This tab can be closed.',
+                  model.id
+                )
           }
-          trans={trans}
         />
+      ) : (
+        model.error && (
+          <ErrorNotice
+            error={model.error}
+            failure={message =>
+              trans.__('Could not read job %1: %2', model.id, message)
+            }
+            trans={trans}
+          />
+        )
       )}
       {job ? (
         <>

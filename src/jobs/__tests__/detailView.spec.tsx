@@ -6,6 +6,8 @@ import * as React from 'react';
 import { JobDetail } from '../../api/types';
 import {
   FakeJupyterServer,
+  IFakeAnswer,
+  failure,
   makeJobDetail,
   ok,
   setPageVisibility
@@ -29,9 +31,16 @@ describe('JobDetailView', () => {
   afterEach(() => model.dispose());
 
   async function renderJob(job: JobDetail): Promise<void> {
+    await renderAnswers(job.id, ok(job));
+  }
+
+  async function renderAnswers(
+    id: string,
+    ...answers: IFakeAnswer[]
+  ): Promise<void> {
     model = new JobDetailModel({
-      client: new FakeJupyterServer([ok(job)]).client,
-      id: job.id,
+      client: new FakeJupyterServer(answers).client,
+      id,
       refreshInterval: NO_AUTOMATIC_TICK
     });
     await act(async () => {
@@ -99,5 +108,37 @@ describe('JobDetailView', () => {
     expect(
       screen.queryByText('Estimated start', { selector: 'dt' })
     ).toBeNull();
+  });
+
+  it('says that Slurm does not know a job, without an error that stays', async () => {
+    await renderAnswers('99', failure(404, 'No job 99 in Slurm'));
+
+    expect(model.gone).toBe(true);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByText('Loading job…')).toBeNull();
+    expect(screen.getByText(/Slurm does not know job 99/)).toBeTruthy();
+  });
+
+  it('keeps what Slurm said last of a job it forgets while the tab is open', async () => {
+    await renderAnswers(
+      '1234',
+      ok(makeJobDetail({ id: '1234', state: 'COMPLETED' })),
+      failure(404, 'No job 1234 in Slurm')
+    );
+    await act(() => model.refresh());
+
+    expect(model.gone).toBe(true);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByText(/Slurm no longer knows job 1234/)).toBeTruthy();
+    expect(fact('State').textContent).toMatch(/^COMPLETED/);
+  });
+
+  it('still shows other failures as errors', async () => {
+    await renderAnswers('1234', failure(503, 'slurmctld is down'));
+
+    expect(model.gone).toBe(false);
+    expect(screen.getByRole('alert').textContent).toBe(
+      'Slurm is unreachable: slurmctld is down'
+    );
   });
 });
