@@ -23,11 +23,13 @@ const JOB_ROW_SELECTOR = '.jp-hpc-JobsTable-row';
  * The commands acting on one job: show its details, show it in the HPC
  * sidebar, cancel, hold, release or requeue it. Each takes the job's `id`,
  * or acts on the row the context menu was opened on.
+ *
+ * Returns the tracker of the job detail views, for the layout restorer.
  */
 export function addJobCommands(
   app: JupyterFrontEnd,
   options: IJobCommandsOptions
-): void {
+): JobDetailTracker {
   const { commands, shell } = app;
   const { client, jobs, trans } = options;
   const details = new JobDetailTracker({
@@ -124,6 +126,8 @@ export function addJobCommands(
       }
     });
   }
+
+  return details;
 }
 
 export interface IJobCommandsOptions {

@@ -25,6 +25,14 @@ export class JobDetailTracker {
   }
 
   /**
+   * The detail views open in the main area, which the layout restorer
+   * reopens after a reload.
+   */
+  get tracker(): WidgetTracker<MainAreaWidget<JobDetailWidget>> {
+    return this._tracker;
+  }
+
+  /**
    * The open detail view of job `id`.
    */
   find(id: string): MainAreaWidget<JobDetailWidget> | undefined {

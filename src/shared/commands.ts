@@ -2,6 +2,7 @@
  * The ids of every command jupyterlab-hpc registers.
  */
 export namespace CommandIDs {
+  export const showSidebar = 'hpc:show-sidebar';
   export const refresh = 'hpc:refresh';
   export const openJob = 'hpc:open-job';
   export const revealJob = 'hpc:reveal-job';

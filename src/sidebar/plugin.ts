@@ -52,7 +52,7 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     const current = () => readSidebarSettings(settings);
     const models = createSidebarModels(client, settings);
 
-    addJobCommands(app, {
+    const details = addJobCommands(app, {
       client,
       jobs: models.jobs,
       sidebarId: HpcSidebar.id,
@@ -68,13 +68,27 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       describedBy: { args: { type: 'object', properties: {} } },
       execute: () => refreshSidebarModels(models)
     });
-    palette?.addItem({
-      command: CommandIDs.refresh,
-      category: trans.__('HPC')
+    commands.addCommand(CommandIDs.showSidebar, {
+      label: trans.__('Show HPC Sidebar'),
+      caption: trans.__(
+        'Show the HPC sidebar: Slurm jobs, partitions and quotas'
+      ),
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => app.shell.activateById(HpcSidebar.id)
     });
+    for (const command of [CommandIDs.showSidebar, CommandIDs.refresh]) {
+      palette?.addItem({ command, category: trans.__('HPC') });
+    }
 
     const sidebar = new HpcSidebar({ commands, models, translator });
     app.shell.add(sidebar, 'left', { rank: 1000 });
     restorer?.add(sidebar, HpcSidebar.id);
+    // The job detail tabs open before a reload come back, each by opening
+    // its job again (a job Slurm has forgotten since says so in its tab).
+    void restorer?.restore(details.tracker, {
+      command: CommandIDs.openJob,
+      args: widget => ({ id: widget.content.model.id }),
+      name: widget => widget.content.model.id
+    });
   }
 };
