@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from jupyterlab_hpc.kernels.resources import JobResources
 
 LAUNCHER_MODULE = "jupyterlab_hpc.kernels.launcher"
+# A job is warned of its time limit no earlier than (WARNING_SHARE - 1) / WARNING_SHARE of it.
+WARNING_SHARE = 5
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,18 @@ class KernelJob:
         ]
         if self.work_dir:
             options.append(f"--chdir={self.work_dir}")
-        if self.walltime_warning > 0:
+        warning = self.warning_before_limit()
+        if warning > 0:
             # B: only the batch shell, which is the launcher (the script execs it).
-            options.append(f"--signal=B:USR1@{self.walltime_warning}")
+            options.append(f"--signal=B:USR1@{warning}")
         return options + self.resources.sbatch_options()
+
+    def warning_before_limit(self) -> int:
+        """Seconds before the time limit the launcher is warned: walltime_warning, but at most
+        a fifth of a time limit the job asks for, so a short job is not warned at its start."""
+        if self.resources.time is None:
+            return self.walltime_warning
+        return min(self.walltime_warning, self.resources.time // WARNING_SHARE)
 
     def script(self) -> str:
         host, port = self.server

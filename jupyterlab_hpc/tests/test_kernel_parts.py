@@ -354,3 +354,32 @@ def test_settings_may_write_slurm_time_and_reach_the_browser_in_seconds() -> Non
         checked_resources({"time": "3:00:00"}, limits)
     with pytest.raises(InvalidRequest, match="time must be a whole number"):
         parse_resources({"time": "1:00:00"}, limits)  # the REST API takes seconds only
+
+
+@pytest.mark.parametrize(
+    ("walltime_warning", "time", "signal_option"),
+    [
+        (300, None, "--signal=B:USR1@300"),  # Slurm's default limit: not known here
+        (300, 7200, "--signal=B:USR1@300"),
+        (300, 300, "--signal=B:USR1@60"),  # a 5 min job is not warned at its start
+        (0, 7200, None),
+    ],
+)
+def test_the_time_limit_warning_comes_at_most_a_fifth_of_the_limit_before_it(
+    walltime_warning: int, time: int | None, signal_option: str | None
+) -> None:
+    job = KernelJob(
+        resources=JobResources(partition="compute", time=time),
+        job_name="jupyter-kernel",
+        log_file="/home/alice/.jupyterlab-hpc/kernels/kernel-%j.log",
+        work_dir=None,
+        walltime_warning=walltime_warning,
+        python="/usr/bin/python3",
+        server=("10.201.0.1", 40123),
+        handoff_file="/home/alice/.jupyterlab-hpc/kernels/k.json",
+        grace_period=60.0,
+        heartbeat_interval=5.0,
+    )
+
+    signals = [option for option in job.sbatch_options() if option.startswith("--signal")]
+    assert signals == ([signal_option] if signal_option else [])
