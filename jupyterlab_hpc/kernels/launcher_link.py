@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import errno
 import functools
 import itertools
 import logging
@@ -78,8 +79,20 @@ class LauncherLink:
         self._streams = itertools.count(1)
         self._handshakes: collections.deque[asyncio.StreamWriter] = collections.deque()
 
-    async def listen(self, ip: str) -> None:
-        self._server = await asyncio.start_server(self._accept, host=ip, port=0)
+    async def listen(self, ip: str, ports: range | None = None) -> None:
+        """Listen on ``ip``, on a port the system picks or the first free one of ``ports``
+        (a site's firewall may let the nodes reach only those)."""
+        for port in ports or (0,):
+            try:
+                self._server = await asyncio.start_server(self._accept, host=ip, port=port)
+                break
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+        else:
+            assert ports is not None  # noqa: S101 - port 0 is never in use
+            msg = f"Every launcher port {ports.start}-{ports.stop - 1} on {ip} is in use"
+            raise OSError(errno.EADDRINUSE, msg)
         self.address = (ip, self._server.sockets[0].getsockname()[1])
         self._heartbeats = asyncio.create_task(self._send_heartbeats())
 

@@ -71,6 +71,23 @@ _ENDING_CHECK_DELAY = 0.3
 _SLURM_POLL_INTERVAL = 2.0
 
 
+def port_range(text: str) -> range | None:
+    """``"FIRST-LAST"`` (or one port) as a range; None for empty; InvalidRequest if neither."""
+    if not text.strip():
+        return None
+    first, dash, last = text.strip().partition("-")
+    if not dash:
+        last = first
+    if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()):
+        msg = f"SlurmProvisioner.launcher_ports is not FIRST-LAST: {text!r}"
+        raise InvalidRequest(msg)
+    ports = range(int(first), int(last) + 1)
+    if not ports or not 1 <= ports.start <= ports.stop - 1 <= 65535:
+        msg = f"SlurmProvisioner.launcher_ports is not a range of ports: {text!r}"
+        raise InvalidRequest(msg)
+    return ports
+
+
 class KernelJobError(RuntimeError):
     """The kernel's job could not be started or ended before its kernel came up."""
 
@@ -104,6 +121,14 @@ class SlurmProvisioner(KernelProvisionerBase):
         ports on the compute node. "reverse": for nodes that accept no inbound connections;
         the kernel listens on the node's loopback only and its traffic rides the connection
         the launcher dialled out (the server relays it from ports on its own loopback).""",
+    ).tag(config=True)
+
+    launcher_ports = Unicode(
+        "",
+        help="""Ports the launcher of a kernel's job dials back to on this host, as
+        "FIRST-LAST" (e.g. "40000-40099": one per kernel starting or running at once), for a
+        firewall between compute and login nodes. Empty: any free port. Reverse mode needs
+        no other port; direct mode also connects to the kernel's ports on the node.""",
     ).tag(config=True)
 
     listen_ip = Unicode(
@@ -461,7 +486,7 @@ class SlurmProvisioner(KernelProvisionerBase):
         self.job_status = None
         token = secrets.token_bytes(32)
         link = LauncherLink(token, heartbeat_interval=self.heartbeat_interval, log=self.log)
-        await link.listen(await self._listen_ip())
+        await link.listen(await self._listen_ip(), port_range(self.launcher_ports))
         self._link = link
         try:
             handoff_path = await self._deliver_secrets(token)

@@ -25,7 +25,7 @@ from jupyterlab_hpc.kernels.channel import (
 from jupyterlab_hpc.kernels.kernelspec import main as kernelspec_main
 from jupyterlab_hpc.kernels.launcher import free_ports
 from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, LauncherLink
-from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
+from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, port_range
 from jupyterlab_hpc.kernels.resources import JobResources
 from jupyterlab_hpc.kernels.zmtp import socket_mechanism
 from jupyterlab_hpc.services.kernel_resources import (
@@ -383,3 +383,35 @@ def test_the_time_limit_warning_comes_at_most_a_fifth_of_the_limit_before_it(
 
     signals = [option for option in job.sbatch_options() if option.startswith("--signal")]
     assert signals == ([signal_option] if signal_option else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "ports"),
+    [("", None), ("40000-40099", range(40000, 40100)), ("40000", range(40000, 40001))],
+)
+def test_launcher_ports_read_as_a_range(text: str, ports: range | None) -> None:
+    assert port_range(text) == ports
+
+
+@pytest.mark.parametrize("text", ["40000-", "a-b", "0-10", "40010-40000", "70000"])
+def test_launcher_ports_that_are_no_range_are_refused(text: str) -> None:
+    with pytest.raises(InvalidRequest, match="launcher_ports"):
+        port_range(text)
+
+
+async def test_the_launcher_link_takes_the_first_free_port_of_its_range() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        first = taken.getsockname()[1]
+        log = logging.getLogger("test")
+        link = LauncherLink(b"t" * 32, heartbeat_interval=5.0, log=log)
+        full = LauncherLink(b"t" * 32, heartbeat_interval=5.0, log=log)
+        try:
+            await link.listen("127.0.0.1", range(first, first + 2))
+            with pytest.raises(OSError, match=f"Every launcher port {first}-{first + 1}"):
+                await full.listen("127.0.0.1", range(first, first + 2))
+        finally:
+            await link.close()
+
+    assert link.address == ("127.0.0.1", first + 1)

@@ -65,6 +65,17 @@ async def test_a_kernel_runs_on_a_compute_node_as_the_user(
     assert squeue_state(provisioner.job_id) == "RUNNING"
 
 
+async def test_the_launcher_dials_back_to_a_port_of_the_sites_range(
+    slurm_kernels: SlurmKernels,
+) -> None:
+    manager, client = await slurm_kernels.start({"launcher_ports": "41000-41019"})
+    provisioner = provisioner_of(manager)
+
+    assert provisioner.launcher_address is not None
+    assert 41000 <= provisioner.launcher_address[1] <= 41019
+    assert (await run_code(client, "print(6 * 7)"))["stdout"] == "42\n"
+
+
 async def test_interrupt_and_restart_stay_in_the_job_and_shutdown_ends_it(
     slurm_kernels: SlurmKernels,
 ) -> None:
