@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from jupyterlab_hpc.kernels.resources import JobResources
 
-LAUNCHER_MODULE = "jupyterlab_hpc.kernels.launcher"
 # A job is warned of its time limit no earlier than (WARNING_SHARE - 1) / WARNING_SHARE of it.
 WARNING_SHARE = 5
 
@@ -27,6 +26,7 @@ class KernelJob:
     work_dir: str | None
     walltime_warning: int  # seconds before the time limit; 0 for none
     python: str
+    launcher: str  # the launcher's zip application (launcher_app), run by ``python``
     server: tuple[str, int]
     handoff_file: str
     grace_period: float
@@ -59,7 +59,7 @@ class KernelJob:
     def script(self) -> str:
         host, port = self.server
         launcher = [
-            self.python, "-m", LAUNCHER_MODULE,
+            self.python, self.launcher,
             "--server", f"{host}:{port}",
             "--handoff", self.handoff_file,
             "--grace-period", f"{self.grace_period:g}",

@@ -12,7 +12,7 @@ When the server reaches Slurm through a command prefix (``ssh login01``, ``runus
 --``) the file is written through the same prefix, as the user Slurm runs the job as and on
 the filesystem the compute nodes share, by running this file *by path*
 (``python -I handoff.py write NAME``): standard library only, no package import, so it costs
-milliseconds.
+milliseconds. The launcher's zip application (launcher_app.py) goes the same way.
 """
 
 from __future__ import annotations
@@ -57,6 +57,23 @@ def write_secrets(name: str, secrets: dict[str, Any]) -> Path:
     return path
 
 
+def write_once(name: str, content: bytes) -> Path:
+    """A private file ``name`` in the handoff directory with ``content``, unless one is there
+    already: named after its content's digest (launcher_app), it is the same file."""
+    if "/" in name or name.startswith("."):
+        msg = f"not a plain file name: {name!r}"
+        raise ValueError(msg)
+    path = handoff_directory() / name
+    if path.exists():
+        return path
+    partial = path.with_name(f".{name}.{os.getpid()}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with os.fdopen(os.open(partial, flags, 0o600), "wb") as file:
+        file.write(content)
+    partial.replace(path)  # whole or not at all, also for a second server doing the same
+    return path
+
+
 def read_secrets_once(path: Path) -> dict[str, Any]:
     """Read and delete a handoff file, refusing one that others could have read or written."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -82,15 +99,20 @@ def remove(name: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``write NAME`` (secrets as JSON on stdin; prints the file's path) or ``remove NAME``."""
-    if len(argv) != 2 or argv[0] not in {"write", "remove"}:
-        sys.stderr.write("usage: handoff.py write|remove NAME\n")
+    """``write NAME`` (secrets as JSON on stdin), ``write-once NAME`` (bytes on stdin), both
+    printing the file's path, or ``remove NAME``."""
+    if len(argv) != 2 or argv[0] not in {"write", "write-once", "remove"}:
+        sys.stderr.write("usage: handoff.py write|write-once|remove NAME\n")
         return 2
     command, name = argv
     if command == "remove":
         remove(name)
         return 0
-    sys.stdout.write(f"{write_secrets(name, json.load(sys.stdin))}\n")
+    if command == "write-once":
+        path = write_once(name, sys.stdin.buffer.read())
+    else:
+        path = write_secrets(name, json.load(sys.stdin))
+    sys.stdout.write(f"{path}\n")
     return 0
 
 

@@ -53,6 +53,7 @@ from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.batch_script import KernelJob
 from jupyterlab_hpc.kernels.channel import ChannelClosed
 from jupyterlab_hpc.kernels.handoff import CURVE_KEYS
+from jupyterlab_hpc.kernels.launcher_app import launcher_app
 from jupyterlab_hpc.kernels.launcher_link import LauncherLink
 from jupyterlab_hpc.kernels.listen_address import address_towards
 from jupyterlab_hpc.kernels.provisioner_names import LEGACY_PROVISIONER_NAME, PROVISIONER_NAME
@@ -97,8 +98,10 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     python = Unicode(
         sys.executable,
-        help="""Python on the compute nodes that runs the launcher (jupyterlab_hpc must be
-        importable there), and that replaces a kernelspec's bare "python" in argv.""",
+        help="""Python (3.11 or later) on the compute nodes that runs the launcher, and that
+        replaces a kernelspec's bare "python" in argv. The launcher comes with the job (a zip
+        application in the user's handoff directory, standard library only): jupyterlab_hpc
+        need not be installed there, the kernel's own environment will do.""",
     ).tag(config=True)
 
     default_resources = Dict(
@@ -223,6 +226,8 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     # The address the nodes reach this host on, per way of reaching Slurm.
     _listen_ips: ClassVar[dict[tuple[Any, ...], str]] = {}
+    # Where the launcher's zip application is, per prefix (its name changes with its content).
+    _launchers: ClassVar[dict[tuple[tuple[str, ...], str], str]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -490,6 +495,7 @@ class SlurmProvisioner(KernelProvisionerBase):
         self._link = link
         try:
             handoff_path = await self._deliver_secrets(token)
+            launcher = await self._deliver_launcher()
             job = KernelJob(
                 resources=self._job_resources,
                 job_name=self.job_name,
@@ -497,6 +503,7 @@ class SlurmProvisioner(KernelProvisionerBase):
                 work_dir=str(work_dir) if work_dir else None,
                 walltime_warning=self.walltime_warning,
                 python=self.python,
+                launcher=launcher,
                 server=link.address,
                 handoff_file=str(handoff_path),
                 grace_period=self.grace_period,
@@ -635,6 +642,20 @@ class SlurmProvisioner(KernelProvisionerBase):
             path = str(await asyncio.to_thread(handoff.write_secrets, name, content))
         self._handoff_file = path
         return Path(path)
+
+    async def _deliver_launcher(self) -> str:
+        """The path of the launcher's zip application in the user's handoff directory, which
+        the nodes share; written there (through the prefix, as the user) when missing."""
+        name, content = launcher_app()
+        key = (tuple(self.connection.command_prefix), name)
+        if key not in self._launchers:
+            if (prefixed := self._prefixed) is not None:
+                argv = [self.python, "-I", handoff.__file__, "write-once", name]
+                path = (await prefixed.run(argv, stdin=content)).strip()
+            else:
+                path = str(await asyncio.to_thread(handoff.write_once, name, content))
+            self._launchers[key] = path
+        return self._launchers[key]
 
     def _new_curve_keys(self) -> dict[str, str]:
         """A key pair for a kernel that can encrypt; none for one that cannot, if allowed."""

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from jupyterlab_hpc.kernels.channel import (
 )
 from jupyterlab_hpc.kernels.kernelspec import main as kernelspec_main
 from jupyterlab_hpc.kernels.launcher import free_ports
+from jupyterlab_hpc.kernels.launcher_app import launcher_app
 from jupyterlab_hpc.kernels.launcher_link import MAX_HANDSHAKES, LauncherLink
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, port_range
 from jupyterlab_hpc.kernels.resources import JobResources
@@ -214,6 +218,7 @@ def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
         work_dir="/home/alice/notebooks",
         walltime_warning=300,
         python="/opt/python/bin/python3",
+        launcher="/home/alice/.jupyterlab-hpc/kernels/launcher-0123456789abcdef.pyz",
         server=("10.201.0.1", 40123),
         handoff_file="/home/alice/.jupyterlab-hpc/kernels/abc.json",
         grace_period=60,
@@ -229,7 +234,8 @@ def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
         "module load python\n"
         'if [ -r "$HOME"/.jupyterlab-hpc/prologue.sh ]; '
         'then . "$HOME"/.jupyterlab-hpc/prologue.sh; fi\n'
-        "exec /opt/python/bin/python3 -m jupyterlab_hpc.kernels"
+        "exec /opt/python/bin/python3 "
+        "/home/alice/.jupyterlab-hpc/kernels/launcher-0123456789abcdef.pyz --server"
     ) in script
     assert "--server 10.201.0.1:40123" in script
     assert "--handoff /home/alice/.jupyterlab-hpc/kernels/abc.json" in script
@@ -375,6 +381,7 @@ def test_the_time_limit_warning_comes_at_most_a_fifth_of_the_limit_before_it(
         work_dir=None,
         walltime_warning=walltime_warning,
         python="/usr/bin/python3",
+        launcher="/home/alice/.jupyterlab-hpc/kernels/launcher-0123456789abcdef.pyz",
         server=("10.201.0.1", 40123),
         handoff_file="/home/alice/.jupyterlab-hpc/kernels/k.json",
         grace_period=60.0,
@@ -415,3 +422,37 @@ async def test_the_launcher_link_takes_the_first_free_port_of_its_range() -> Non
             await link.close()
 
     assert link.address == ("127.0.0.1", first + 1)
+
+
+def test_the_launcher_app_runs_without_the_package_and_its_name_follows_its_content(
+    tmp_path: Path,
+) -> None:
+    name, content = launcher_app()
+    app = tmp_path / name
+    app.write_bytes(content)
+
+    # -I -S: no environment, no current directory, no site-packages: no jupyterlab_hpc but
+    # the app's own.
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(app), "--help"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "--handoff" in result.stdout
+    assert launcher_app() == (name, content)
+    assert re.fullmatch(r"launcher-[0-9a-f]{16}\.pyz", name)
+
+
+def test_the_launcher_app_is_written_once_and_privately(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handoff, "handoff_directory", lambda: tmp_path)
+
+    first = handoff.write_once("launcher-x.pyz", b"zip")
+    again = handoff.write_once("launcher-x.pyz", b"other")
+
+    assert first == again == tmp_path / "launcher-x.pyz"
+    assert first.read_bytes() == b"zip"
+    assert stat.S_IMODE(first.stat().st_mode) == 0o600
+    assert [path.name for path in tmp_path.iterdir()] == ["launcher-x.pyz"]

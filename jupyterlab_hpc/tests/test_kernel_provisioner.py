@@ -76,6 +76,45 @@ async def test_the_launcher_dials_back_to_a_port_of_the_sites_range(
     assert (await run_code(client, "print(6 * 7)"))["stdout"] == "42\n"
 
 
+# A kernel environment with ipykernel and nothing of ours, built once per machine.
+PLAIN_KERNEL_ENV = Path("/var/tmp/jupyterlab-hpc-plain-kernel-env")
+
+
+@pytest.fixture
+def plain_kernel_python(cluster: dict[str, Any]) -> str:
+    """A Python on the nodes with ipykernel but without jupyterlab_hpc: another release's
+    root has one (job_python); for the host's cluster one is made once (pip, from PyPI)."""
+    if "job_python" in cluster:
+        return str(cluster["job_python"])
+    python = PLAIN_KERNEL_ENV / "bin" / "python"
+    if not (PLAIN_KERNEL_ENV / "ready").exists():
+        shutil.rmtree(PLAIN_KERNEL_ENV, ignore_errors=True)
+        subprocess.run(["/usr/bin/python3", "-m", "venv", str(PLAIN_KERNEL_ENV)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "ipykernel>=7.3"]
+        subprocess.run(pip, check=True, timeout=600)
+        (PLAIN_KERNEL_ENV / "ready").touch()
+    return str(python)
+
+
+async def test_a_kernel_environment_without_jupyterlab_hpc_runs_on_a_node(
+    slurm_kernels: SlurmKernels, plain_kernel_python: str
+) -> None:
+    slurm_kernels.python = plain_kernel_python
+    slurm_kernels.prologue = []  # no PYTHONPATH to a checkout either
+    probe = [plain_kernel_python, "-c", "import jupyterlab_hpc"]
+    assert subprocess.run([*ALICE, *probe], capture_output=True, check=False, cwd="/").returncode
+
+    manager, client = await slurm_kernels.start()
+    result = await run_code(
+        client,
+        "import importlib.util, sys\n"
+        "print(importlib.util.find_spec('jupyterlab_hpc') is None, sys.executable)",
+    )
+
+    assert result["stdout"].split() == ["True", plain_kernel_python]
+    assert provisioner_of(manager).node is not None
+
+
 async def test_interrupt_and_restart_stay_in_the_job_and_shutdown_ends_it(
     slurm_kernels: SlurmKernels,
 ) -> None:
@@ -339,7 +378,7 @@ async def test_the_kernels_keys_and_the_servers_secrets_are_visible_to_no_other_
     ]
 
     assert job_id in seen_by_bob[0]
-    assert "jupyterlab_hpc.kernels.launcher" in stored[0]
+    assert ".jupyterlab-hpc/kernels/launcher-" in stored[0]
     assert "HPC_TEST_PLAIN_SETTING=reaches-the-job" in stored[2]  # the job's environment
     for output in seen_by_bob + stored:
         for secret in secrets:
