@@ -26,6 +26,7 @@ help:
 	@echo "make cluster       start the local Slurm cluster; cluster-down / cluster-status"
 	@echo "make lint          ruff, ruff format, mypy, eslint, prettier"
 	@echo "make pytest | jest | galata   one test suite"
+	@echo "make wheel-lane    the built wheel in fresh venvs (oldest floors, newest), node off PATH"
 	@echo "make matrix        contract and kernel suites on Slurm 22.05, 24.11, 26.05 -> docs/compatibility.md"
 	@echo "make fuzz          schemathesis against the REST API on the local cluster (fuzz/)"
 
@@ -105,8 +106,15 @@ jest: install
 galata: build cluster ui-tests/node_modules/.installed
 	cd ui-tests && ../$(JLPM) playwright test
 
+# The wheel as a site installs it, node off PATH: built once, installed in a fresh venv with
+# every dependency floor pinned and in one with the newest releases; labextension enabled OK,
+# the server tests that need no cluster against the installed wheel (packaging/check_wheel.py).
+.PHONY: wheel-lane
+wheel-lane: install
+	$(PYTHON_BASE) packaging/check_wheel.py
+
 .PHONY: test
-test: lint pytest jest galata
+test: lint wheel-lane pytest jest galata
 
 # Not part of `make test` (about a minute, and it sends thousands of requests): on demand.
 # Only the extra's packages: a second editable install after jupyter-builder develop fails.
