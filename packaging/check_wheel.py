@@ -6,12 +6,16 @@ Builds the wheel once from a copy of the checkout, then for two fresh venvs (pyt
 installs the wheel (and pytest, pytest-jupyter[server], jsonschema) with node NOT on PATH and
 checks (a) `jupyter labextension list` reports jupyterlab-hpc enabled OK, the server
 extension is enabled, and every shared package the built extension requires is satisfied by
-the installed JupyterLab's core packages; (b) `python -m jupyterlab.browser_check`, or why it
-is skipped; (c) the checkout's tests that need no cluster (-m "not cluster") against the
-installed wheel (packaging/lane_plugin.py).
+the installed JupyterLab's core packages; (b) jupyterlab.browser_check's server with Debian's
+chromium (packaging/browser_check.py: browser_check's own browser step needs node); (c) the
+checkout's tests that need no cluster (-m "not cluster") against the installed wheel
+(packaging/lane_plugin.py).
 
     python3.11 packaging/check_wheel.py [--wheel WHEEL] [--env oldest|newest] [--keep]
+        [--pin NAME==VERSION]
 """
+
+# ruff: noqa: T201 - a command-line script: it prints
 
 from __future__ import annotations
 
@@ -24,9 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import zipfile
 from pathlib import Path
+from typing import NoReturn
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = "/usr/bin/python3.11"
@@ -40,8 +46,19 @@ def log(message: str) -> None:
     print(f"[wheel-lane] {message}", flush=True)
 
 
-def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-        quiet: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
+def fail(message: str) -> NoReturn:
+    text = f"[wheel-lane] {message}"
+    raise SystemExit(text)
+
+
+def run(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    quiet: bool = True,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
     """Run cmd; its output is shown only when it fails (or quiet=False)."""
     result = subprocess.run(cmd, env=env, cwd=cwd, text=True, capture_output=True, check=False)
     if not quiet or (check and result.returncode):
@@ -49,7 +66,7 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None =
         sys.stdout.write(result.stderr)
     if check and result.returncode:
         msg = f"failed ({result.returncode}): {' '.join(cmd)}"
-        raise SystemExit(f"[wheel-lane] {msg}")
+        fail(f"{msg}")
     return result
 
 
@@ -73,8 +90,17 @@ def build_wheel(tmp: Path) -> Path:
     venv = tmp / "build-venv"
     run([PYTHON, "-m", "venv", str(venv)])
     run([str(venv / "bin/pip"), "install", "-q", "build"])
-    run([str(venv / "bin/python"), "-m", "build", "--wheel", "--outdir", str(tmp / "dist"),
-         str(src)])
+    run(
+        [
+            str(venv / "bin/python"),
+            "-m",
+            "build",
+            "--wheel",
+            "--outdir",
+            str(tmp / "dist"),
+            str(src),
+        ]
+    )
     (wheel,) = (tmp / "dist").glob("*.whl")
     return wheel
 
@@ -83,20 +109,23 @@ def inspect_wheel(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         unpacked = sum(info.file_size for info in archive.infolist())
-    log(f"wheel {wheel.name}: {wheel.stat().st_size / 1024:.0f} KB, {len(names)} files, "
-        f"{unpacked / 1024:.0f} KB unpacked")
+    log(
+        f"wheel {wheel.name}: {wheel.stat().st_size / 1024:.0f} KB, {len(names)} files, "
+        f"{unpacked / 1024:.0f} KB unpacked"
+    )
     tests = [n for n in names if n.startswith("jupyterlab_hpc/tests/")]
     if tests:
-        raise SystemExit(f"[wheel-lane] the wheel ships {len(tests)} test files: {tests[:3]}")
+        fail(f"the wheel ships {len(tests)} test files: {tests[:3]}")
     data = f"jupyterlab_hpc-{wheel.name.split('-')[1]}.data/data/share/jupyter"
-    for needed in (f"{data}/labextensions/{EXTENSION}/package.json",
-                   f"{data}/labextensions/{EXTENSION}/install.json",
-                   f"{data}/labextensions/{EXTENSION}/static/style.js",
-                   "jupyterlab_hpc-0.1.0.data/data/etc/jupyter/jupyter_server_config.d/"
-                   "jupyterlab_hpc.json"):
-        needed = needed.replace("0.1.0", wheel.name.split("-")[1])
+    for wanted in (
+        f"{data}/labextensions/{EXTENSION}/package.json",
+        f"{data}/labextensions/{EXTENSION}/install.json",
+        f"{data}/labextensions/{EXTENSION}/static/style.js",
+        "jupyterlab_hpc-0.1.0.data/data/etc/jupyter/jupyter_server_config.d/jupyterlab_hpc.json",
+    ):
+        needed = wanted.replace("0.1.0", wheel.name.split("-")[1])
         if needed not in names:
-            raise SystemExit(f"[wheel-lane] the wheel lacks {needed}")
+            fail(f"the wheel lacks {needed}")
 
 
 # ---------------------------------------------------------------------------- environments
@@ -122,8 +151,11 @@ def nodeless_path(tmp: Path) -> str:
 
 
 def lane_env(venv: Path, home: Path, path: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JUPYTER", "PYTHON", "VIRTUAL_ENV", "HPC_", "NODE", "npm_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JUPYTER", "PYTHON", "VIRTUAL_ENV", "HPC_", "NODE", "npm_"))
+    }
     env.update(
         PATH=f"{venv / 'bin'}:{path}",
         HOME=str(home),  # no ~/.jupyter, ~/.local/share/jupyter of whoever runs the lane
@@ -140,9 +172,11 @@ def site_packages(venv: Path) -> Path:
 
 
 def installed_versions(python: Path, env: dict[str, str]) -> dict[str, str]:
-    code = ("import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
-            "['jupyterlab', 'jupyter_server', 'jupyter_client', 'httpx', 'orjson', "
-            "'jupyterlab-hpc', 'tornado', 'jupyter_events']}))")
+    code = (
+        "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
+        "['jupyterlab', 'jupyter_server', 'jupyter_client', 'httpx', 'orjson', "
+        "'jupyterlab-hpc', 'tornado', 'jupyter_events']}))"
+    )
     return dict(json.loads(run([str(python), "-c", code], env=env).stdout))
 
 
@@ -154,21 +188,22 @@ def _plain(text: str) -> str:
 def check_labextension(venv: Path, env: dict[str, str]) -> str:
     result = run([str(venv / "bin/jupyter"), "labextension", "list"], env=env)
     text = _plain(result.stdout + result.stderr)  # it writes the list to stderr, in colour
-    line = next((ln.strip() for ln in text.splitlines()
-                 if re.match(rf"\s*{EXTENSION} v\S+ ", ln)), None)
+    line = next(
+        (ln.strip() for ln in text.splitlines() if re.match(rf"\s*{EXTENSION} v\S+ ", ln)), None
+    )
     if line is None or not re.search(r"\benabled\b.*\bOK\b", line):
         print(text)
-        raise SystemExit(f"[wheel-lane] jupyter labextension list: {line or 'not listed'}")
+        fail(f"jupyter labextension list: {line or 'not listed'}")
     if re.search(rf"{EXTENSION}.*(not compatible|incompatible)", text, re.IGNORECASE):
         print(text)
-        raise SystemExit("[wheel-lane] JupyterLab says the extension is incompatible")
+        fail("JupyterLab says the extension is incompatible")
     server = run([str(venv / "bin/jupyter"), "server", "extension", "list"], env=env)
     text = _plain(server.stdout + server.stderr)
     if not re.search(r"jupyterlab_hpc\s+enabled", text) or not re.search(
         r"jupyterlab_hpc\s+\S+\s+OK", text
     ):
         print(text)
-        raise SystemExit("[wheel-lane] jupyter server extension list: jupyterlab_hpc not OK")
+        fail("jupyter server extension list: jupyterlab_hpc not OK")
     return line
 
 
@@ -190,44 +225,98 @@ def check_shared_packages(venv: Path) -> str:
     lab_ext = venv / "share/jupyter/labextensions" / EXTENSION
     entry = json.loads((lab_ext / "package.json").read_text())["jupyterlab"]["_build"]["load"]
     source = (lab_ext / entry).read_text()
-    required = dict(re.findall(r'shareKey:"([^"]+)",import:[^,]*,requiredVersion:"([^"]+)"',
-                               source))
+    required = dict(
+        re.findall(r'shareKey:"([^"]+)",import:[^,]*,requiredVersion:"([^"]+)"', source)
+    )
     (staging,) = site_packages(venv).glob("jupyterlab/staging/package.json")
     core = json.loads(staging.read_text())["resolutions"]
-    unmet = [f"{name} {want} (JupyterLab has {core.get(name)})"
-             for name, want in sorted(required.items())
-             if name in core and not _caret_satisfied(want, core[name].lstrip("~^"))]
+    unmet = [
+        f"{name} {want} (JupyterLab has {core.get(name)})"
+        for name, want in sorted(required.items())
+        if name in core and not _caret_satisfied(want, core[name].lstrip("~^"))
+    ]
     if unmet:
-        raise SystemExit("[wheel-lane] shared packages the extension needs: " + "; ".join(unmet))
+        fail("shared packages the extension needs: " + "; ".join(unmet))
     return f"{len(required)} shared packages satisfied"
 
 
 def check_browser(venv: Path, env: dict[str, str]) -> str:
-    """jupyterlab.browser_check needs node: it runs `npm install playwright`, `npx playwright
-    install chromium` (a download from Playwright's CDN, not reachable here) and `node
-    browser-test.js`, whose launch() takes no executablePath, so Debian's chromium cannot be
-    used. The lane keeps node off PATH (the point of a prebuilt extension), so it says so."""
-    del venv, env
-    return ("SKIPPED: jupyterlab.browser_check needs node/npm/npx on PATH and Playwright's own "
-            "chromium download (launch() has no executablePath for /usr/bin/chromium)")
+    """jupyterlab.browser_check's server with Debian's chromium in place of its node +
+    Playwright browser step (packaging/browser_check.py says why)."""
+    chromium = os.environ.get("HPC_CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        return f"SKIPPED: no chromium at {chromium} (make system-packages installs Debian's)"
+    env = {
+        **env,
+        "WHEEL_LANE_TESTS": str(ROOT / "jupyterlab_hpc" / "tests"),
+        "HPC_CHROMIUM_PATH": chromium,
+        "TMPDIR": str(venv.parent),
+    }
+    try:
+        result = subprocess.run(
+            [str(venv / "bin/python"), str(Path(__file__).parent / "browser_check.py")],
+            env=env,
+            cwd=venv.parent,
+            text=True,
+            capture_output=True,
+            timeout=240,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        msg = f"[wheel-lane] browser_check did not finish in {error.timeout:.0f} s"
+        raise SystemExit(msg) from None
+    output = result.stdout + result.stderr
+    seen = next(
+        (
+            ln.removeprefix("[browser] ")
+            for ln in output.splitlines()
+            if ln.startswith("[browser] page errors")
+        ),
+        "no page state",
+    )
+    if result.returncode:
+        sys.stdout.write(output[-20000:])
+        fail(f"browser_check failed ({result.returncode}): {seen}")
+    return f"passed, Debian's chromium: {seen}"
 
 
 def check_unit_tests(venv: Path, env: dict[str, str], tmp: Path) -> str:
     tests = ROOT / "jupyterlab_hpc" / "tests"
     run_dir = tmp / "pytest-cwd"  # not the checkout: nothing of it on sys.path
     run_dir.mkdir()
-    env = {**env, "WHEEL_LANE_TESTS": str(tests), "WHEEL_LANE_SITE": str(site_packages(venv)),
-           "PYTHONPATH": str(Path(__file__).parent)}
-    where = run([str(venv / "bin/python"), "-c",
-                 "import jupyterlab_hpc; print(jupyterlab_hpc.__file__)"], env=env, cwd=run_dir)
+    env = {
+        **env,
+        "WHEEL_LANE_TESTS": str(tests),
+        "WHEEL_LANE_SITE": str(site_packages(venv)),
+        "PYTHONPATH": str(Path(__file__).parent),
+    }
+    where = run(
+        [str(venv / "bin/python"), "-c", "import jupyterlab_hpc; print(jupyterlab_hpc.__file__)"],
+        env=env,
+        cwd=run_dir,
+    )
     log(f"  jupyterlab_hpc.__file__ = {where.stdout.strip()}")
     if not Path(where.stdout.strip()).is_relative_to(site_packages(venv)):
-        raise SystemExit("[wheel-lane] jupyterlab_hpc is not the installed wheel")
+        fail("jupyterlab_hpc is not the installed wheel")
     result = run(
-        [str(venv / "bin/pytest"), "-p", "lane_plugin", "-m", "not cluster",
-         "--import-mode=importlib", f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml"),
-         "-p", "no:cacheprovider", "-q", str(tests)],
-        env=env, cwd=run_dir, check=False,
+        [
+            str(venv / "bin/pytest"),
+            "-p",
+            "lane_plugin",
+            "-m",
+            "not cluster",
+            "--import-mode=importlib",
+            f"--rootdir={ROOT}",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(tests),
+        ],
+        env=env,
+        cwd=run_dir,
+        check=False,
     )
     summary = (result.stdout.strip().splitlines() or [""])[-1]
     for line in result.stdout.splitlines():
@@ -236,7 +325,7 @@ def check_unit_tests(venv: Path, env: dict[str, str], tmp: Path) -> str:
     if result.returncode:
         sys.stdout.write(result.stdout[-20000:])
         sys.stdout.write(result.stderr[-5000:])
-        raise SystemExit(f"[wheel-lane] unit tests failed: {summary}")
+        fail(f"unit tests failed: {summary}")
     return summary.strip("= ")
 
 
@@ -247,9 +336,9 @@ def lane(name: str, wheel: Path, tmp: Path, path: str, overrides: list[str]) -> 
     home.mkdir(parents=True)
     env = lane_env(venv, home, path)
     if shutil.which("node", path=env["PATH"]):
-        raise SystemExit(f"[wheel-lane] node is on the lane's PATH: {shutil.which('node')}")
+        fail(f"node is on the lane's PATH: {shutil.which('node')}")
     if run(["sh", "-c", "command -v node"], env=env, check=False).returncode == 0:
-        raise SystemExit("[wheel-lane] node is found by the lane's shell")
+        fail("node is found by the lane's shell")
     pins = [f"{dist}=={floor}" for dist, floor in floors().items()] if name == "oldest" else []
     if overrides:  # --pin: try another version of one (what breaks below a floor)
         names = {re.split(r"[=<>!~]", pin)[0].lower().replace("-", "_") for pin in overrides}
@@ -263,28 +352,39 @@ def lane(name: str, wheel: Path, tmp: Path, path: str, overrides: list[str]) -> 
     versions = installed_versions(venv / "bin/python", env)
     log(f"  installed: {', '.join(f'{k} {v}' for k, v in versions.items())}")
     installed = time.monotonic() - started
-    results = {
-        "labextension": check_labextension(venv, env),
-        "shared": check_shared_packages(venv),
-        "browser_check": check_browser(venv, env),
-        "unit tests": check_unit_tests(venv, env, where),
+    checks = {
+        "labextension": lambda: check_labextension(venv, env),
+        "shared": lambda: check_shared_packages(venv),
+        "browser_check": lambda: check_browser(venv, env),
+        "unit tests": lambda: check_unit_tests(venv, env, where),
     }
-    for check, outcome in results.items():
-        log(f"  {check}: {outcome}")
+    results = {}
+    for check, function in checks.items():
+        begun = time.monotonic()
+        results[check] = function()
+        log(f"  {check} ({time.monotonic() - begun:.1f} s): {results[check]}")
     took = time.monotonic() - started
-    pinned = ", ".join(f"{k} {versions[k]}" for k in ("jupyterlab", "jupyter_server",
-                                                      "jupyter_client", "httpx", "orjson"))
-    return (f"{name:6} OK in {took:5.1f} s (install {installed:4.1f} s): {pinned}; "
-            f"labextension enabled OK; {results['shared']}; unit tests {results['unit tests']}"
-            f"; browser_check {results['browser_check'].split(':')[0]}")
+    pinned = ", ".join(
+        f"{k} {versions[k]}"
+        for k in ("jupyterlab", "jupyter_server", "jupyter_client", "httpx", "orjson")
+    )
+    return (
+        f"{name:6} OK in {took:5.1f} s (install {installed:4.1f} s): {pinned}; "
+        f"labextension enabled OK; {results['shared']}; unit tests {results['unit tests']}"
+        f"; browser_check {results['browser_check'].split(',')[0].split(':')[0]}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", type=Path, help="a built wheel (default: build one)")
     parser.add_argument("--env", choices=["oldest", "newest"], action="append")
-    parser.add_argument("--pin", action="append", default=[],
-                        help="NAME==VERSION instead of NAME's floor (experiments)")
+    parser.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        help="NAME==VERSION instead of NAME's floor (experiments)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     started = time.monotonic()

@@ -1,4 +1,4 @@
-"""pytest plugin of the wheel lane (check_wheel.py): the checkout's tests against the installed wheel.
+"""pytest plugin of the wheel lane (check_wheel.py): the checkout's tests, the installed wheel.
 
 The wheel has no ``jupyterlab_hpc.tests``; the tests import their helpers as
 ``jupyterlab_hpc.tests.*``. So: import the installed ``jupyterlab_hpc`` first, then register
@@ -23,7 +23,8 @@ SITE = Path(os.environ["WHEEL_LANE_SITE"]).resolve()
 _spec = importlib.util.spec_from_file_location(
     "jupyterlab_hpc.tests", TESTS / "__init__.py", submodule_search_locations=[str(TESTS)]
 )
-assert _spec is not None and _spec.loader is not None
+if _spec is None or _spec.loader is None:
+    raise ImportError(TESTS)
 _tests = importlib.util.module_from_spec(_spec)
 sys.modules["jupyterlab_hpc.tests"] = _tests
 _spec.loader.exec_module(_tests)
@@ -57,6 +58,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for line in wrong:
             write(f"  {line}")
     else:
-        count = sum(1 for n in sys.modules if n.startswith("jupyterlab_hpc.")
-                    and not n.startswith("jupyterlab_hpc.tests"))
+        count = sum(
+            1
+            for n in sys.modules
+            if n.startswith("jupyterlab_hpc.") and not n.startswith("jupyterlab_hpc.tests")
+        )
         write(f"wheel lane: all {count + 1} jupyterlab_hpc modules imported are the wheel's")
