@@ -97,6 +97,25 @@ test.describe('Jobs panel', () => {
     await expect(detail.getByRole('button', { name: 'Release' })).toBeVisible();
   });
 
+  test("a pending job's estimated start reads in words", async ({ page }) => {
+    const id = submit(`galata-later-${suffix}`, 'true', [
+      '--begin',
+      'now+30minutes',
+      '-o',
+      '/dev/null'
+    ]);
+    submitted.push(id);
+    await openSidebar(page);
+
+    await jobRow(page, id).click();
+    const detail = page.getByRole('tabpanel', { name: `Job ${id}` });
+
+    // Slurm's estimate is the begin time: in half an hour, not "next year".
+    await expect(detail.getByText(/^in (29|30) min$/)).toBeVisible({
+      timeout: 30 * 1000
+    });
+  });
+
   test('follows the output of a running job', async ({ page }) => {
     const id = submit(
       `galata-tail-${suffix}`,
