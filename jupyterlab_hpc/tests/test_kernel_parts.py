@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -11,6 +12,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zmq
@@ -210,7 +212,8 @@ def test_bad_resources_are_refused_with_a_clear_message(
         JobResources.from_mapping(values)
 
 
-def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
+def a_kernel_job(**changes: Any) -> KernelJob:
+    """A kernel's job as the provisioner makes one, with ``changes``."""
     job = KernelJob(
         resources=JobResources(partition="compute"),
         job_name="jupyter-kernel",
@@ -226,6 +229,11 @@ def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
         prologue=("module load python",),
         user_prologue=".jupyterlab-hpc/prologue.sh",
     )
+    return dataclasses.replace(job, **changes)
+
+
+def test_the_batch_script_carries_no_secret_and_execs_the_launcher() -> None:
+    job = a_kernel_job()
 
     script = job.script()
 
@@ -374,18 +382,8 @@ def test_settings_may_write_slurm_time_and_reach_the_browser_in_seconds() -> Non
 def test_the_time_limit_warning_comes_at_most_a_fifth_of_the_limit_before_it(
     walltime_warning: int, time: int | None, signal_option: str | None
 ) -> None:
-    job = KernelJob(
-        resources=JobResources(partition="compute", time=time),
-        job_name="jupyter-kernel",
-        log_file="/home/alice/.jupyterlab-hpc/kernels/kernel-%j.log",
-        work_dir=None,
-        walltime_warning=walltime_warning,
-        python="/usr/bin/python3",
-        launcher="/home/alice/.jupyterlab-hpc/kernels/launcher-0123456789abcdef.pyz",
-        server=("10.201.0.1", 40123),
-        handoff_file="/home/alice/.jupyterlab-hpc/kernels/k.json",
-        grace_period=60.0,
-        heartbeat_interval=5.0,
+    job = a_kernel_job(
+        resources=JobResources(partition="compute", time=time), walltime_warning=walltime_warning
     )
 
     signals = [option for option in job.sbatch_options() if option.startswith("--signal")]
