@@ -8,11 +8,12 @@ with (``jupyter hpc-kernelspec install`` writes this)::
 
 How a start goes: the provisioner opens a listening socket on an address the nodes can reach,
 writes the kernel's secrets to a file only the user can read, and submits a batch script that
-``exec``s the launcher (``launcher.py``). When the job starts, the launcher dials back, proves
-it holds the token, and starts the kernel on request. Direct mode: the server connects to the
-kernel's ZMQ ports on the node. Reverse mode: the kernel listens on the node's loopback and
-its traffic rides the launcher's connection (``relay.py``). No squeue polling decides
-readiness: the launcher's call does. squeue runs only every ``queue_poll_interval`` seconds
+runs the launcher (``launcher.py``, as a zip application: ``launcher_app.py``). When the job
+starts, the launcher dials back, proves it holds the token, and starts the kernel on request.
+Direct mode: the server connects to the kernel's ZMQ ports on the node. Reverse mode: the
+kernel listens on Unix sockets in a private directory on the node and its traffic rides the
+launcher's connection (``relay.py``). No polling of Slurm decides readiness: the launcher's
+call does. The backend's ``job_status`` is asked only every ``queue_poll_interval`` seconds
 while the job waits, for the queue state and to notice a job that ends before it calls.
 
 KernelManager's start has no timeout of its own: ``launch_kernel`` waits for however long the
@@ -122,8 +123,9 @@ class SlurmProvisioner(KernelProvisionerBase):
         default_value="direct",
         help="""How the server reaches the kernel. "direct": it connects to the kernel's ZMQ
         ports on the compute node. "reverse": for nodes that accept no inbound connections;
-        the kernel listens on the node's loopback only and its traffic rides the connection
-        the launcher dialled out (the server relays it from ports on its own loopback).""",
+        the kernel listens on Unix sockets in a private directory on the node and its
+        traffic rides the connection the launcher dialled out (the server relays it from
+        Unix sockets in a private directory of its own).""",
     ).tag(config=True)
 
     launcher_ports = Unicode(
@@ -137,7 +139,8 @@ class SlurmProvisioner(KernelProvisionerBase):
     listen_ip = Unicode(
         "",
         help="""Address the server listens on for launchers calling back from the compute
-        nodes. Empty: this host's address on the route to slurmctld.""",
+        nodes. Empty: this host's address on the route towards a compute node (its
+        NodeAddr, as the backend reports it).""",
     ).tag(config=True)
 
     grace_period = Float(
@@ -159,7 +162,8 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     queue_poll_interval = Float(
         5.0,
-        help="Seconds between squeue checks while the job is queued (for the queue state).",
+        help="""Seconds between questions to Slurm about the job (squeue, or slurmrestd)
+        while it is queued, for the queue state.""",
     ).tag(config=True)
 
     walltime_warning = Int(
