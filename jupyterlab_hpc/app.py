@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -41,6 +42,9 @@ from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.quotas import QuotasService
 from jupyterlab_hpc.services.status import StatusService
 from jupyterlab_hpc.services.user import UserService
+from jupyterlab_hpc.site.client import SiteClient
+from jupyterlab_hpc.site.site_first import SiteFirstBackend
+from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.connection import (
     SlurmConnection,
     missing_commands,
@@ -49,6 +53,15 @@ from jupyterlab_hpc.slurm.connection import (
 from jupyterlab_hpc.slurm.errors import SlurmError
 
 _JOB = r"/hpc/jobs/(?P<job_id>[^/]+)"
+# Seconds before a server that found the site service unusable tries it again, at least.
+MIN_SITE_RETRY = 5.0
+
+
+def _source_of(site: SiteFirstBackend | None) -> Callable[[], dict[str, Any]] | None:
+    """What the status route says of the site service, when one is configured."""
+    if site is None:
+        return None
+    return lambda: site.source
 
 
 class HPCExtension(ExtensionApp):
@@ -96,6 +109,16 @@ class HPCExtension(ExtensionApp):
         Empty: no admin announcements.""",
     ).tag(config=True)
 
+    site_url = Unicode(
+        "",
+        help="""URL of the site's jupyterlab-hpc site service (jupyter hpc-site), such as
+        http://login01:8790. Then jobs, partitions, quotas, reservations and the user's
+        accounts are read from it (one Slurm read per interval for every user of the cluster)
+        while it answers; when it does not, this server asks Slurm itself and tries the
+        service again after jobs_refresh seconds (at least 5). Actions, submissions and
+        remote kernels always go to Slurm directly, as the user. Empty: no site service.""",
+    ).tag(config=True)
+
     maintenance_horizon_days = Float(
         7.0,
         help="""Slurm maintenance reservations (MAINT flag) are announced from this many days
@@ -111,8 +134,17 @@ class HPCExtension(ExtensionApp):
         except ValueError as error:
             self.log.error("jupyterlab_hpc is not started: %s", error)
             raise
-        backend = SlurmConnection(parent=self, log=self.log).new_backend()
-        self.backend = backend
+        connection = SlurmConnection(parent=self, log=self.log)
+        backend = connection.new_backend()
+        site: SiteFirstBackend | None = None
+        if self.site_url:
+            client = SiteClient(
+                self.site_url, command_prefix=connection.command_prefix, timeout=connection.timeout
+            )
+            retry_after = max(self.jobs_refresh, MIN_SITE_RETRY)
+            site = SiteFirstBackend(backend, client, retry_after=retry_after, log=self.log)
+            backend = site
+        self.backend: SlurmBackend = backend
         if self.serverapp is None:
             msg = "jupyterlab_hpc runs only as an extension of a Jupyter server"
             raise RuntimeError(msg)
@@ -121,7 +153,9 @@ class HPCExtension(ExtensionApp):
         cache = SlurmCache(ttl=self.jobs_refresh)
         user = UserService(backend, cache, ttl=self.status_refresh)
         self.jobs = JobsService(backend, cache, user, root_dir)
-        self.status = StatusService(backend, cache, user, ttl=self.status_refresh)
+        self.status = StatusService(
+            backend, cache, user, ttl=self.status_refresh, site=_source_of(site)
+        )
         self.partitions = PartitionsService(backend, cache, user, ttl=self.partitions_refresh)
         self.quotas = QuotasService(backend, cache, user, ttl=self.quotas_refresh)
         self.announcements = AnnouncementsService(
@@ -137,7 +171,10 @@ class HPCExtension(ExtensionApp):
         )
         self.settings["jupyterlab_hpc_outages"] = OutageLog(self.log)
         self._initialized = True
-        self.log.info("jupyterlab_hpc: Slurm backend %s", backend.name)
+        self.log.info(
+            "jupyterlab_hpc: Slurm backend %s%s",
+            backend.name, f", reads through the site service {self.site_url}" if site else "",
+        )  # fmt: skip
         other = keep_legacy_name()
         if other is not None:
             self.log.info(

@@ -15,6 +15,7 @@ from traitlets import HasTraits, TraitType
 from jupyterlab_hpc.app import HPCExtension
 from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner
 from jupyterlab_hpc.services.kernels import RemoteKernels
+from jupyterlab_hpc.site.app import HPCSiteApp
 from jupyterlab_hpc.slurm.connection import SlurmConnection
 
 CONFIGURABLES: tuple[type[HasTraits], ...] = (
@@ -22,6 +23,7 @@ CONFIGURABLES: tuple[type[HasTraits], ...] = (
     SlurmConnection,
     RemoteKernels,
     SlurmProvisioner,
+    HPCSiteApp,
 )
 
 INTRODUCTION = """\
@@ -32,7 +34,9 @@ Generated from the code by `python -m jupyterlab_hpc.config_reference`; do not e
 Set these in a Jupyter server configuration file (`jupyter_server_config.py`, e.g. in
 `/etc/jupyter` for every user of a login node), as `c.<Class>.<name> = value`. The
 provisioner's settings also go in a kernelspec's `metadata.kernel_provisioner.config`
-(see `jupyter-hpc-kernelspec --help`).
+(see `jupyter-hpc-kernelspec --help`). The site service's (`HPCSiteApp`, with its own
+`SlurmConnection`) go in `jupyter_hpc_site_config.py` in a Jupyter configuration folder of the
+account it runs as, or on its command line (`jupyter hpc-site --help-all`).
 """
 
 

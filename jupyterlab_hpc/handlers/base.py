@@ -37,6 +37,11 @@ _STATUS_BY_ERROR: tuple[tuple[type[SlurmError], int], ...] = (
 )
 
 
+def http_status(error: SlurmError) -> int:
+    """The HTTP status of a Slurm error: the OpenAPI document's error responses."""
+    return next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
+
+
 class HPCHandler(APIHandler):
     """Base of every route; jupyter_server's authorizer sees the actions on resource ``hpc``."""
 
@@ -58,7 +63,7 @@ class HPCHandler(APIHandler):
         try:
             yield
         except SlurmError as error:
-            status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
+            status = http_status(error)
             if status == 503:
                 began = outages.unreachable(type(self).__name__, str(error))
                 self._repeated_outage = not began

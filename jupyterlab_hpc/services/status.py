@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from jupyterlab_hpc.services.cache import SlurmCache
@@ -14,12 +15,18 @@ class StatusService:
     """Cluster name and Slurm version (read once per ``ttl``) with the user's accounts."""
 
     def __init__(
-        self, backend: SlurmBackend, cache: SlurmCache, user: UserService, ttl: float
+        self,
+        backend: SlurmBackend,
+        cache: SlurmCache,
+        user: UserService,
+        ttl: float,
+        site: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.backend = backend
         self.cache = cache
         self.user = user
         self.ttl = ttl
+        self.site = site  # where reads come from, when a site service is configured
 
     async def status(self) -> dict[str, Any]:
         """The status the OpenAPI document describes; raises SlurmUnavailable while slurmctld
@@ -35,5 +42,6 @@ class StatusService:
             "user": access.value.user,
             "default_account": access.value.default_account,
             "accounts": list(access.value.accounts),
+            "site": self.site() if self.site else None,
             "ok": True,
         }

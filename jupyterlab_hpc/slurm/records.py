@@ -55,6 +55,16 @@ class ClusterInfo:
 
 
 @dataclass(frozen=True)
+class SlurmRoles:
+    """Users whose role widens what Slurm shows them under ``PrivateData``: ``privileged``
+    (AdminLevel Operator or Administrator: everything), and per user the accounts they
+    coordinate (those accounts' jobs)."""
+
+    privileged: frozenset[str]
+    coordinated_accounts: dict[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
 class UserAccess:
     """What a user may submit with: Slurm accounts (the default among them) and Unix groups."""
 
@@ -128,6 +138,7 @@ class Partition:
     allow_qos: tuple[str, ...] | None
     deny_qos: tuple[str, ...]
     root_only: bool
+    hidden: bool = False  # Hidden=YES: listed only to privileged users, or with --all
 
     def to_json(self, *, allowed: bool) -> dict[str, Any]:
         """The partition as the REST contract shows it to a user; ``allowed`` is theirs."""

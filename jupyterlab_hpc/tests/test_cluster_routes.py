@@ -38,6 +38,7 @@ async def test_status_names_the_cluster_its_slurm_and_alices_accounts(
         "accounts": sorted(
             name for name, account in cluster["accounts"].items() if "alice" in account["users"]
         ),
+        "site": None,
         "ok": True,
     }
 

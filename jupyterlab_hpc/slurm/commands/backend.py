@@ -23,8 +23,12 @@ from jupyterlab_hpc.slurm.commands.partitions import (
     sinfo_nodes_argv,
 )
 from jupyterlab_hpc.slurm.commands.quotas import (
+    all_assoc_mgr_argv,
+    all_default_accounts_argv,
     assoc_mgr_argv,
+    parse_all_quotas,
     parse_default_account,
+    parse_default_accounts,
     parse_quotas,
     sacctmgr_default_account_argv,
 )
@@ -32,6 +36,7 @@ from jupyterlab_hpc.slurm.commands.reservations import (
     parse_reservations,
     scontrol_reservations_argv,
 )
+from jupyterlab_hpc.slurm.commands.site_rules import parse_private_data, parse_roles, roles_argv
 from jupyterlab_hpc.slurm.commands.squeue import SqueueParser, squeue_argv
 from jupyterlab_hpc.slurm.errors import SlurmError, SlurmNotFound, SlurmUnavailable
 from jupyterlab_hpc.slurm.job_states import FINISHED_STATES
@@ -45,6 +50,7 @@ from jupyterlab_hpc.slurm.records import (
     JobStatus,
     Partition,
     Reservation,
+    SlurmRoles,
     UserAccess,
 )
 from jupyterlab_hpc.slurm.runner import CommandRunner
@@ -62,10 +68,15 @@ class SlurmCommands:
 
     name = "commands"
 
-    def __init__(self, *, command_prefix: Sequence[str] = (), timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, command_prefix: Sequence[str] = (), timeout: float = 30.0, show_all: bool = False
+    ) -> None:
         # Words before every command (ssh login01 ...); seconds before one is killed.
         self.command_prefix = list(command_prefix)
         self.timeout = timeout
+        # Hidden partitions and their jobs too (--all): for the site service, which decides
+        # per user what Slurm would show them.
+        self.show_all = show_all
         # One per query: the user's jobs and everyone's are listed separately.
         self._squeue_parsers = {True: SqueueParser(), False: SqueueParser()}
 
@@ -102,7 +113,8 @@ class SlurmCommands:
         parser = self._squeue_parsers[mine]
         separator = query_separator()
         listing = parser.listing(separator)
-        await self.runner.read_lines(squeue_argv(separator, mine=mine), listing.parse)
+        argv = squeue_argv(separator, mine=mine)
+        await self.runner.read_lines([*argv, "--all"] if self.show_all else argv, listing.parse)
         return parser.finish(listing)
 
     async def get_job(self, job_id: str) -> Job:
@@ -172,7 +184,8 @@ class SlurmCommands:
 
     async def list_partitions(self) -> list[Partition]:
         partitions, nodes = await asyncio.gather(
-            self.runner.run(scontrol_partitions_argv()), self.runner.run(sinfo_nodes_argv())
+            self.runner.run(scontrol_partitions_argv(include_hidden=self.show_all)),
+            self.runner.run(sinfo_nodes_argv(include_hidden=self.show_all)),
         )
         return parse_partitions(partitions, nodes)
 
@@ -194,6 +207,23 @@ class SlurmCommands:
 
     async def list_reservations(self) -> list[Reservation]:
         return parse_reservations(await self.runner.run(scontrol_reservations_argv()))
+
+    async def private_data(self) -> frozenset[str]:
+        """slurm.conf's PrivateData flags, as slurmctld runs with them."""
+        return parse_private_data(await self.runner.run(scontrol_config_argv()))
+
+    async def roles(self) -> SlurmRoles:
+        """Operators, administrators and coordinators, as slurmdbd records them."""
+        return parse_roles(await self.runner.run(roles_argv()))
+
+    async def list_all_quotas(self) -> dict[str, list[AccountQuota]]:
+        """Every user's quotas in one read of slurmctld's association manager; the default
+        account as slurmctld marks it (DefAssoc), so this works while slurmdbd is down."""
+        return parse_all_quotas(await self.runner.run(all_assoc_mgr_argv()))
+
+    async def default_accounts(self) -> dict[str, str]:
+        """Every user's default account as slurmdbd records it (fails while it is down)."""
+        return parse_default_accounts(await self.runner.run(all_default_accounts_argv()))
 
     async def close(self) -> None:
         """Nothing to release: every command is a process of its own."""

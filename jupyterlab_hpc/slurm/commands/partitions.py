@@ -115,6 +115,7 @@ def _partition(record: dict[str, str], nodes: list[dict[str, str]]) -> Partition
         allow_qos=_allow_list(record.get("AllowQos", "ALL")),
         deny_qos=name_list(record.get("DenyQos", "")),
         root_only=record.get("RootOnly") == "YES",
+        hidden=record.get("Hidden") == "YES",
     )
 
 

@@ -73,6 +73,25 @@ def assoc_mgr_argv(user: str) -> list[str]:
     return ["scontrol", "show", "assoc_mgr", "flags=assoc", f"users={slurm_name(user, 'user')}"]
 
 
+def all_assoc_mgr_argv() -> list[str]:
+    """Every association slurmctld holds: the whole cluster's, for the site service."""
+    return ["scontrol", "show", "assoc_mgr", "flags=assoc"]
+
+
+def all_default_accounts_argv() -> list[str]:
+    return ["sacctmgr", "--noheader", "--parsable2", "show", "user", "format=User,DefaultAccount"]
+
+
+def parse_default_accounts(output: str) -> dict[str, str]:
+    """User -> default account from ``all_default_accounts_argv`` output."""
+    defaults = {}
+    for line in output.splitlines():
+        values = line.split("|")
+        if len(values) == 2 and values[0] and values[1]:
+            defaults[values[0]] = values[1]
+    return defaults
+
+
 def parse_default_account(output: str) -> str | None:
     """The default account from ``sacctmgr_default_account_argv`` output."""
     for line in output.splitlines():
@@ -84,6 +103,12 @@ def parse_default_account(output: str) -> str | None:
 
 def parse_quotas(output: str, user: str) -> list[AccountQuota]:
     """Per account of ``user``: every limit set on it, with usage, from assoc_mgr output."""
+    return parse_all_quotas(output, only=user).get(user, [])
+
+
+def parse_all_quotas(output: str, *, only: str | None = None) -> dict[str, list[AccountQuota]]:
+    """Per user (or ``only`` that one) in assoc_mgr output, per account: every limit set on
+    it, with usage; the default account is the association Slurm marks ``DefAssoc``."""
     records = parse_records(output)
     by_id = {record["ID"]: record for record in records if "ID" in record}
     accounts = {
@@ -91,29 +116,42 @@ def parse_quotas(output: str, user: str) -> list[AccountQuota]:
         for record in records
         if record.get("UserName") == "" and "Account" in record
     }
-    user_records: dict[str, list[dict[str, str]]] = {}
+    users: dict[str, dict[str, list[dict[str, str]]]] = {}
     for record in records:
-        if split_name_id(record.get("UserName", ""))[0] == user and "Account" in record:
-            user_records.setdefault(record["Account"], []).append(record)
-    quotas = []
-    for account, own in sorted(user_records.items()):
-        own.sort(key=lambda record: record.get("Partition", "") != "")
-        limits = [
-            limit
-            for holder in _account_chain(accounts.get(account), by_id)
-            for limit in _limits(holder, scope="account", group_only=True)
+        user = split_name_id(record.get("UserName", ""))[0]
+        if user and (only is None or user == only) and "Account" in record:
+            users.setdefault(user, {}).setdefault(record["Account"], []).append(record)
+    return {
+        user: [
+            _account_quota(account, own, accounts, by_id)
+            for account, own in sorted(user_records.items())
         ]
-        for record in own:
-            limits.extend(_limits(record, scope="user", group_only=False))
-        quotas.append(
-            AccountQuota(
-                account=account,
-                default=any(record.get("DefAssoc") == "Yes" for record in own),
-                fairshare=_fairshare(own[0]),
-                limits=tuple(limits),
-            )
-        )
-    return quotas
+        for user, user_records in users.items()
+    }
+
+
+def _account_quota(
+    account: str,
+    own: list[dict[str, str]],
+    accounts: dict[str, dict[str, str]],
+    by_id: dict[str, dict[str, str]],
+) -> AccountQuota:
+    """One account of a user: its own association records (the account-wide one first) and
+    the Grp limits of the account and every account above it."""
+    own.sort(key=lambda record: record.get("Partition", "") != "")
+    limits = [
+        limit
+        for holder in _account_chain(accounts.get(account), by_id)
+        for limit in _limits(holder, scope="account", group_only=True)
+    ]
+    for record in own:
+        limits.extend(_limits(record, scope="user", group_only=False))
+    return AccountQuota(
+        account=account,
+        default=any(record.get("DefAssoc") == "Yes" for record in own),
+        fairshare=_fairshare(own[0]),
+        limits=tuple(limits),
+    )
 
 
 def _account_chain(
