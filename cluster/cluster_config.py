@@ -2,7 +2,7 @@
 
 from cluster_chroot import CHECKOUT, JOB_PYTHON
 from cluster_layout import CLUSTER_NAME, controller_host, node_names
-from cluster_system import TEST_USERS
+from cluster_system import COORDINATOR, SITE_USER, TEST_USERS
 
 GPU_NODES = ("n3", "n4")
 GPUS_PER_NODE = 2
@@ -35,6 +35,8 @@ ACCOUNTS = {
     },
 }
 DEFAULT_ACCOUNT = {"alice": "proj1", "bob": "proj2"}
+# carol is in proj2 only, and coordinates it.
+COORDINATED_ACCOUNT = "proj2"
 
 # A hidden partition over every node, for root only, whose jobs preempt (cancel) the jobs of the
 # partitions above: how the tests meet preemption, as users of a site with a priority tier do.
@@ -66,7 +68,7 @@ def hostlist(nodes):
     return nodes[0] if first == last else f"n[{first}-{last}]"
 
 
-def slurm_conf(layout, node_count, max_job_count):
+def slurm_conf(layout, node_count, max_job_count, private_data=""):
     release = layout.release
     nodes = node_names(node_count)
     node_lines = "\n".join(
@@ -145,6 +147,7 @@ MaxJobCount={max_job_count}
 SlurmctldTimeout=30
 SlurmdTimeout=30
 Waittime=0
+{f"PrivateData={private_data}" if private_data else "# PrivateData unset: everyone sees every job"}
 {node_lines}
 {partition_lines}
 """
@@ -199,7 +202,12 @@ def qos_commands():
     return "".join(f"add qos {name} {options}\n" for name, options in QOS.items())
 
 
-def accounts_file():
+def extra_user_account(index):
+    """Extra users are in both accounts; odd ones submit to proj1 by default, even ones to proj2."""
+    return "proj1" if index % 2 else "proj2"
+
+
+def accounts_file(extra_users=()):
     """All associations in `sacctmgr dump` format, for one `sacctmgr load` (~1 s in total;
     every separate sacctmgr add/modify costs ~0.5 s). ':' separates options, so MaxWall is
     given in minutes."""
@@ -207,6 +215,7 @@ def accounts_file():
         f"Cluster - '{CLUSTER_NAME}'",
         "Parent - 'root'",
         "User - 'root':DefaultAccount='root':AdminLevel='Administrator'",
+        f"User - '{SITE_USER}':DefaultAccount='root':AdminLevel='Operator'",
     ]
     for name, account in ACCOUNTS.items():
         lines.append(
@@ -220,10 +229,21 @@ def accounts_file():
         lines += [
             f"User - '{user}':DefaultAccount='{DEFAULT_ACCOUNT[user]}'" for user in TEST_USERS
         ]
+        if name == COORDINATED_ACCOUNT:
+            lines.append(f"User - '{COORDINATOR}':DefaultAccount='{name}'")
+        lines += [
+            f"User - '{user}':DefaultAccount='{extra_user_account(index)}'"
+            for index, user in enumerate(extra_users, start=1)
+        ]
     return "\n".join(lines) + "\n"
 
 
-def cluster_facts(layout, node_count, max_job_count):
+def coordinator_commands():
+    """sacctmgr commands run after the load file (coordinators need the account to exist)."""
+    return f"add coordinator account={COORDINATED_ACCOUNT} names={COORDINATOR}\n"
+
+
+def cluster_facts(layout, node_count, max_job_count, extra_users=()):
     """cluster.json: what tests need to know about the running cluster."""
     release = layout.release
     nodes = node_names(node_count)
@@ -250,6 +270,10 @@ def cluster_facts(layout, node_count, max_job_count):
             name: {**account, "users": list(TEST_USERS)} for name, account in ACCOUNTS.items()
         },
         "qos": dict(QOS),
+        "coordinators": {COORDINATED_ACCOUNT: [COORDINATOR]},
+        "site_user": SITE_USER,
+        "extra_users": list(extra_users),
+        "private_data": "",
         **job_python(layout),
     }
 

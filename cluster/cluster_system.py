@@ -23,6 +23,10 @@ PACKAGES = (
 )
 
 TEST_USERS = ("alice", "bob")
+# A coordinator of one account: Slurm shows them that account's jobs under PrivateData=jobs.
+COORDINATOR = "carol"
+# The site service's account: a Slurm Operator, so that PrivateData hides nothing from it.
+SITE_USER = "hpcsite"
 REST_USER = "slurmrest"
 
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
@@ -80,10 +84,16 @@ def owner_ids(release, name):
     return int(entry[2]), int(entry[3])
 
 
-def ensure_users(release):
-    """alice, bob and slurmrest. In a release's root, alice and bob get the host's uids and
-    gids: the host's files (a job's folder in /tmp, the tests' scripts) are shared with it."""
-    for name in TEST_USERS:
+def extra_user_names(count):
+    """The names of ``up --users N``'s simulated users: hpcuser001, hpcuser002, ..."""
+    return [f"hpcuser{index:03d}" for index in range(1, count + 1)]
+
+
+def ensure_users(release, extra_users=()):
+    """The test users, the site user, the extra users and slurmrest. In a release's root, the
+    users get the host's uids and gids: the host's files (a job's folder in /tmp, the tests'
+    scripts) are shared with it."""
+    for name in (*TEST_USERS, COORDINATOR, SITE_USER, *extra_users):
         if not user_exists(HOST, name):
             run(["useradd", "-m", "-s", "/bin/bash", name])
         if release.in_chroot and not user_exists(release, name):

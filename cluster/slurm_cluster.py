@@ -61,6 +61,7 @@ from cluster_system import (
     create_network,
     ensure_users,
     existing_namespaces,
+    extra_user_names,
     install_packages,
     missing_packages,
     owner_ids,
@@ -164,7 +165,7 @@ def reset_state_dir(layout, nodes):
         write_file(layout.logfile(name), "", owner=owner)
 
 
-def write_configs(layout, nodes, max_job_count, db_password):
+def write_configs(layout, nodes, max_job_count, db_password, extra_users):
     slurm = owner_ids(layout.release, "slurm")
     write_file(layout.jwt_key, secrets.token_bytes(32), mode=0o600, owner=slurm)
     write_file(layout.slurm_conf, config.slurm_conf(layout, len(nodes), max_job_count))
@@ -175,7 +176,7 @@ def write_configs(layout, nodes, max_job_count, db_password):
         mode=0o600,
         owner=slurm,
     )
-    write_file(layout.accounts_file, config.accounts_file())
+    write_file(layout.accounts_file, config.accounts_file(extra_users))
     write_file(layout.node_hosts, config.node_hosts(layout.release, nodes))
     write_file(layout.node_resolv, config.NODE_RESOLV_CONF)
 
@@ -296,7 +297,8 @@ def load_accounting(layout, clock):
     # A load file cannot create QOS, so they come first (one sacctmgr for all of them).
     run(layout.command(["sacctmgr", "-i"]), stdin_text=config.qos_commands(), env=env)
     run(layout.command(["sacctmgr", "-i", "load", f"file={layout.accounts_file}"]), env=env)
-    clock.log("accounting loaded: cluster, QOS, accounts, users, limits")
+    run(layout.command(["sacctmgr", "-i"]), stdin_text=config.coordinator_commands(), env=env)
+    clock.log("accounting loaded: cluster, QOS, accounts, users, coordinators, limits")
 
 
 def start_slurmctld(layout, clock):
@@ -477,11 +479,14 @@ def health_problems(layout, facts, states):
     return problems
 
 
-def cluster_is_up(layout, node_count, max_job_count):
+def cluster_is_up(layout, node_count, max_job_count, extra_users):
     facts = read_facts(layout)
     if facts is None or len(facts["nodes"]) != node_count:
         return False
     if facts["max_job_count"] != max_job_count:
+        return False
+    # At least the extra users asked for: a plain `up` keeps those of an earlier `up --users`.
+    if len(facts.get("extra_users", ())) < extra_users:
         return False
     return not health_problems(layout, facts, node_states(layout))
 
@@ -544,7 +549,10 @@ def cmd_up(args):
     release = layout.release
     clock = StepClock("up")
     check_ours(layout)
-    if cluster_is_up(layout, args.nodes, args.max_job_count):
+    if cluster_is_up(layout, args.nodes, args.max_job_count, args.users):
+        if read_facts(layout).get("private_data"):
+            # A test that set PrivateData died before it could unset it.
+            set_private_data(layout, "", clock)
         clock.log(f"cluster already up in {layout.root}; nothing to do")
         return 0
     missing = missing_packages()
@@ -557,11 +565,12 @@ def cmd_up(args):
         build_root(release, clock)  # after stop_cluster: it unmounts what is mounted there
     nodes = node_names(args.nodes)
     db_password = secrets.token_hex(16)
-    ensure_users(release)
+    extra_users = extra_user_names(args.users)
+    ensure_users(release, extra_users)
     reset_state_dir(layout, nodes)
     if release.in_chroot:
         mount_root(layout)
-    write_configs(layout, nodes, args.max_job_count, db_password)
+    write_configs(layout, nodes, args.max_job_count, db_password, extra_users)
     link_system_conf(layout)
     create_network(release, nodes)
     clock.log(f"state dir {layout.root}, users, configs and network for {len(nodes)} nodes ready")
@@ -587,7 +596,7 @@ def cmd_up(args):
     wait_until("slurmrestd", lambda: rest_answers(layout), timeout=START_TIMEOUT, watch=watch)
     clock.log(f"slurmrestd up on {release.rest_url} (pid {slurmrestd.process.pid})")
 
-    facts = config.cluster_facts(layout, len(nodes), args.max_job_count)
+    facts = config.cluster_facts(layout, len(nodes), args.max_job_count, extra_users)
     facts["slurm_version"] = slurm_version(layout)
     write_file(layout.facts_file, json.dumps(facts, indent=2) + "\n")
     clock.log(f"cluster {facts['cluster']} up; facts in {layout.facts_file}")
@@ -750,6 +759,48 @@ def slurmd_start_time(layout, node):
     return None
 
 
+def cmd_private_data(args):
+    """Set slurm.conf's PrivateData on the running cluster (for visibility tests)."""
+    layout = Layout.from_env(args.release)
+    clock = StepClock("private-data")
+    check_ours(layout)
+    if read_facts(layout) is None:
+        message = f"no cluster is up in {layout.root}"
+        raise ClusterError(message)
+    set_private_data(layout, "" if args.flags == "none" else args.flags, clock)
+    return 0
+
+
+def set_private_data(layout, flags, clock):
+    """Rewrite slurm.conf with PrivateData=flags ("" unsets it) and have slurmctld re-read it."""
+    facts = read_facts(layout)
+    conf = config.slurm_conf(layout, len(facts["nodes"]), facts["max_job_count"], flags)
+    write_file(layout.slurm_conf, conf)
+    env = slurm_env(layout)
+    run(layout.command(["scontrol", "reconfigure"]), env=env)
+    wanted = flags or "none"
+
+    def applied():
+        shown = run(layout.command(["scontrol", "show", "config"]), env=env, check=False).stdout
+        line = next((ln for ln in shown.splitlines() if ln.startswith("PrivateData")), "")
+        return line.partition("=")[2].strip() == wanted
+
+    wait_until(f"PrivateData = {wanted}", applied, timeout=START_TIMEOUT)
+    facts["private_data"] = flags
+    write_file(layout.facts_file, json.dumps(facts, indent=2) + "\n")
+    clock.log(f"PrivateData = {wanted}")
+
+
+def private_data_flags(text):
+    """``none`` or a comma-separated list of slurm.conf PrivateData flags."""
+    known = {"accounts", "events", "jobs", "nodes", "partitions", "reservations", "usage", "users"}
+    flags = text.split(",")
+    if text != "none" and not set(flags) <= known:
+        message = f"expected none or a comma-separated list of {', '.join(sorted(known))}"
+        raise argparse.ArgumentTypeError(message)
+    return text
+
+
 def cmd_env(args):
     layout = Layout.from_env(args.release)
     release = layout.release
@@ -806,6 +857,12 @@ def parse_args(argv):
     up.add_argument(
         "--max-job-count", type=int, default=DEFAULT_MAX_JOB_COUNT, help="slurm.conf MaxJobCount"
     )
+    up.add_argument(
+        "--users",
+        type=int,
+        default=0,
+        help="simulated users hpcuser001.. (real Unix users with associations; default 0)",
+    )
     up.set_defaults(func=cmd_up, needs_root=True)
     down = add_command("down", help="stop everything this tool started")
     down.add_argument("--purge", action="store_true", help="also delete the state directory")
@@ -821,6 +878,9 @@ def parse_args(argv):
         one = add_command(command, help=f"{verb} one daemon: for fault tests")
         one.add_argument("daemon", type=daemon_name, help="slurmctld, slurmdbd or slurmd:nX")
         one.set_defaults(func=func, needs_root=True)
+    private = add_command("private-data", help="set slurm.conf's PrivateData and reconfigure")
+    private.add_argument("flags", type=private_data_flags, help="e.g. jobs,usage; or none")
+    private.set_defaults(func=cmd_private_data, needs_root=True)
     return parser.parse_args(argv)
 
 

@@ -111,6 +111,8 @@ class HPCSiteApp(JupyterApp):
             "rendered": RenderedBodies(max_views=MAX_RENDERED_VIEWS),
             "outages": OutageLog(self.log),
             "log": self.log,
+            # unmunge asks the munged of the cluster's Slurm hosts, as every Slurm command does.
+            "command_prefix": connection.command_prefix,
         }
         address = urlsplit(self.bind_url)
         app = web.Application(site_routes(settings))

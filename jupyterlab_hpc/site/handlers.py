@@ -4,6 +4,7 @@ token, which ``POST /api/session`` gives to a per-user server that proved its us
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -33,6 +34,7 @@ class SiteHandler(web.RequestHandler):
         rendered: RenderedBodies,
         outages: OutageLog,
         log: logging.Logger,
+        command_prefix: Sequence[str],
     ) -> None:
         self.data = data
         self.sessions = sessions
@@ -40,6 +42,7 @@ class SiteHandler(web.RequestHandler):
         self.rendered = rendered
         self.outages = outages
         self.site_log = log
+        self.command_prefix = command_prefix
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:  # noqa: ARG002
         self.set_header("Content-Type", "application/json; charset=UTF-8")
@@ -90,7 +93,7 @@ class SessionHandler(SiteHandler):
         scheme, credential = scheme.lower(), credential.strip()
         try:
             if scheme == "munge":
-                viewer = Viewer.of_uid(await munge.uid_of(credential))
+                viewer = Viewer.of_uid(await munge.uid_of(credential, self.command_prefix))
             elif scheme == "token" and self.hub is not None:
                 name = await self.hub.user_of(credential)
                 if name is None:

@@ -29,9 +29,10 @@ async def new_credential(command_prefix: Sequence[str] = (), timeout: float = 10
     return (await runner.run(["munge", "--no-input"])).strip()
 
 
-async def uid_of(credential: str, timeout: float = 10.0) -> int:
-    """The uid a credential was encoded by; CredentialRefused if munged does not vouch for it."""
-    runner = CommandRunner(timeout=timeout)
+async def uid_of(credential: str, command_prefix: Sequence[str] = (), timeout: float = 10.0) -> int:
+    """The uid a credential was encoded by; CredentialRefused if munged does not vouch for it.
+    ``command_prefix`` is the service's own: the munged of the cluster's Slurm hosts."""
+    runner = CommandRunner(prefix=command_prefix, timeout=timeout)
     try:
         metadata = await runner.run(["unmunge", "--output=/dev/null"], stdin=credential.encode())
     except SlurmError as error:
