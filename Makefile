@@ -63,8 +63,9 @@ ui-tests/node_modules/.installed: ui-tests/package.json ui-tests/yarn.lock | $(V
 
 # ---------------------------------------------------------------------------- cluster
 .PHONY: cluster cluster-down cluster-status
+# Two simulated users (hpcuser001, hpcuser002) beside alice, bob and carol: the site service's tests.
 cluster:
-	$(CLUSTER) up
+	$(CLUSTER) up --users 2
 
 cluster-down:
 	$(CLUSTER) down

@@ -34,6 +34,16 @@ MAX_VIEWS = 20_000
 
 _NO_ROLES = Fresh(SlurmRoles(privileged=frozenset(), coordinated_accounts={}), "")
 
+# PrivateData flags that hide from a plain user what the service must read for everyone:
+# jobs (squeue), reservations, usage (others' associations), users and accounts (roles).
+_HIDING_FLAGS = frozenset({"jobs", "reservations", "usage", "users", "accounts"})
+
+
+class ServiceNotPrivileged(Exception):
+    """PrivateData hides part of the cluster from the service's own account: every view cut
+    from its reads would miss what Slurm shows users, so it serves none (the message says
+    what to change) and per-user servers ask Slurm themselves."""
+
 
 @dataclass(frozen=True)
 class Intervals:
@@ -53,6 +63,7 @@ class SiteData:
         self.log = log
         self.cache = SlurmCache(ttl=intervals.jobs)
         self._views: dict[Hashable, tuple[tuple[object, ...], Fresh[Any]]] = {}
+        self._told_not_privileged = False
 
     async def jobs(self, viewer: Viewer, *, mine: bool) -> Fresh[list[Job]]:
         queue, partitions, (visibility, rules) = await asyncio.gather(
@@ -83,17 +94,18 @@ class SiteData:
     async def quotas(self, viewer: Viewer) -> Fresh[list[AccountQuota]]:
         """The user's associations, their default account as slurmdbd records it: like the
         user's own server, this fails while slurmdbd is down (SlurmUnavailable)."""
-        quotas, defaults = await asyncio.gather(
+        quotas, defaults, (visibility, rules) = await asyncio.gather(
             self._all_quotas(),
             self._read("default_accounts", self.backend.default_accounts, self.intervals.quotas),
+            self.visibility(),
         )
 
         def view() -> list[AccountQuota]:
             default = defaults.value.get(viewer.name)
-            own = quotas.value.get(viewer.name, [])
+            own = visibility.quotas(quotas.value.get(viewer.name, []), viewer)
             return [replace(q, default=q.account == default) for q in own] if default else own
 
-        return self._view(("quotas", viewer), (quotas, defaults), view, quotas)
+        return self._view(("quotas", viewer), (quotas, defaults, *rules), view, quotas)
 
     async def access(self, viewer: Viewer) -> UserAccess:
         """The user's accounts from slurmctld (works while slurmdbd is down) and Unix groups."""
@@ -137,6 +149,19 @@ class SiteData:
         except SlurmError as error:
             self.log.warning("hpc-site: users' roles unknown, so none is applied: %s", error)
             roles = _NO_ROLES
+        hiding = private_data.value & _HIDING_FLAGS
+        if hiding and roles is not _NO_ROLES:
+            me = (await self._read("whoami", self.backend.whoami, self.intervals.cluster)).value
+            if me not in roles.value.privileged:
+                msg = (
+                    f"PrivateData={','.join(sorted(private_data.value))} hides other users' data"
+                    f" from the site service's account {me}, which is not a Slurm operator:"
+                    f" sacctmgr modify user {me} set AdminLevel=Operator"
+                )
+                if not self._told_not_privileged:
+                    self.log.error("hpc-site: serving no views: %s", msg)
+                    self._told_not_privileged = True
+                raise ServiceNotPrivileged(msg)
         return Visibility(private_data.value, roles.value), (private_data, roles)
 
     async def _partitions(self) -> Fresh[list[Partition]]:

@@ -15,7 +15,7 @@ from jupyterlab_hpc.handlers.outage import OutageLog
 from jupyterlab_hpc.handlers.rendered import RenderedBodies, render
 from jupyterlab_hpc.services.cache import Fresh
 from jupyterlab_hpc.site import munge
-from jupyterlab_hpc.site.data import SiteData
+from jupyterlab_hpc.site.data import ServiceNotPrivileged, SiteData
 from jupyterlab_hpc.site.hub import HubTokens
 from jupyterlab_hpc.site.sessions import Sessions
 from jupyterlab_hpc.site.visibility import Viewer
@@ -64,6 +64,8 @@ class SiteHandler(web.RequestHandler):
         view and read; a SlurmError becomes its HTTP status with Slurm's words."""
         try:
             value = await read
+        except ServiceNotPrivileged as error:
+            raise web.HTTPError(500, str(error)) from error
         except SlurmError as error:
             if isinstance(error, SlurmUnavailable):
                 self.outages.unreachable(view.split(":", 1)[0], str(error))

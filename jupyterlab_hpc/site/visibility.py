@@ -9,8 +9,10 @@ does not pass ``--all``, as squeue, sinfo and scontrol do by default:
 - ``PrivateData=jobs``: only the user's own jobs, and those of the accounts they coordinate.
 - ``PrivateData=reservations``: only reservations that name the user, one of their accounts
   or one of their groups.
+- ``PrivateData=usage``: of the associations, only the user's own (not their accounts', whose
+  usage is everyone's in them), and those of the accounts they coordinate.
 
-Quotas need no rule of their own: a user is only ever given their own associations.
+A user is only ever given their own quotas, whatever the rules.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jupyterlab_hpc.slurm.errors import SlurmPermissionDenied
-from jupyterlab_hpc.slurm.records import Job, Partition, Reservation, SlurmRoles
+from jupyterlab_hpc.slurm.records import AccountQuota, Job, Partition, Reservation, SlurmRoles
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,22 @@ class Visibility:
             for job in jobs
             if not _only_in(job, unlisted)
             and (not private or job.user == viewer.name or job.account in coordinated)
+        ]
+
+    def quotas(self, quotas: list[AccountQuota], viewer: Viewer) -> list[AccountQuota]:
+        if "usage" not in self.private_data or self.is_privileged(viewer):
+            return quotas
+        coordinated = self.roles.coordinated_accounts.get(viewer.name, frozenset())
+        return [
+            replace(
+                quota,
+                limits=tuple(
+                    limit
+                    for limit in quota.limits
+                    if limit.scope == "user" or limit.account in coordinated
+                ),
+            )
+            for quota in quotas
         ]
 
     def reservations(

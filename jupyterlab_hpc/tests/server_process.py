@@ -1,6 +1,7 @@
 """A real Jupyter server with the extension, in a process of its own, for the scripts that
 load it from outside: the fuzzer (fuzz/) and the REST benchmark (benchmarks/). The tests run
-theirs in-process, through pytest-jupyter.
+theirs in-process, through pytest-jupyter. And the site service (``jupyter hpc-site``), which
+always runs in a process of its own.
 """
 
 from __future__ import annotations
@@ -55,6 +56,35 @@ def jupyter_server_process(workdir: Path, config: dict[str, Any]) -> Iterator[tu
         server.wait(timeout=60)
 
 
+@contextmanager
+def site_service_process(
+    workdir: Path, config: dict[str, Any], port: int | None = None
+) -> Iterator[str]:
+    """``jupyter hpc-site`` on a loopback port (free, unless given), configured by ``config``
+    (traitlets sections, in ``workdir``); its URL. Its log is ``workdir/site.log``."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    site_app = {"bind_url": url, **config.get("HPCSiteApp", {})}
+    (workdir / "jupyter_hpc_site_config.json").write_text(
+        json.dumps({**config, "HPCSiteApp": site_app})
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(workdir),
+        "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
+    }
+    with (workdir / "site.log").open("a") as log:
+        service = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab_hpc.site.app"], env=env, stdout=log, stderr=log
+        )
+    try:
+        wait_for_port(port, service)
+        yield url
+    finally:
+        service.terminate()
+        service.wait(timeout=60)
+
+
 def write_private(path: Path, text: str) -> None:
     """``text`` in a new file ``path`` that only its owner can read, from its first byte."""
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
@@ -74,5 +104,5 @@ def wait_for_port(port: int, server: subprocess.Popen[bytes], timeout: float = 6
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    msg = f"the Jupyter server did not listen on {port} within {timeout} s (see server.log)"
+    msg = f"the server did not listen on {port} within {timeout} s (see its log)"
     raise RuntimeError(msg)
