@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pwd
 import subprocess
 import time
 from pathlib import Path
@@ -61,3 +62,33 @@ def test_no_daemon_works_in_the_folder_it_was_started_from(cluster: dict[str, An
         folder = Path(f"/proc/{pid}/cwd").readlink()
         # "/" as started; MariaDB moves into its data folder by itself.
         assert folder == Path("/") or folder.is_relative_to(cluster["dir"]), (name, folder)
+
+
+def test_the_simulated_users_are_real_unix_users_with_associations(
+    cluster: dict[str, Any],
+) -> None:
+    """``up --users N`` (``make cluster`` asks for 2): each one can log in and submit."""
+    assert len(cluster["extra_users"]) >= 2
+    associations = subprocess.run(
+        ["sacctmgr", "--noheader", "--parsable2", "show", "assoc", "format=User,Account"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    for user in cluster["extra_users"]:
+        home = Path(pwd.getpwnam(user).pw_dir)
+        assert home.is_dir()
+        assert home.stat().st_uid == pwd.getpwnam(user).pw_uid
+        assert {f"{user}|{account}" for account in cluster["accounts"]} <= set(associations)
+
+
+def test_the_site_user_is_an_operator_and_carol_coordinates_her_account(
+    cluster: dict[str, Any],
+) -> None:
+    users = subprocess.run(
+        ["sacctmgr", "--noheader", "--parsable2", "show", "user", "withcoord",
+         "format=User,AdminLevel,Coordinators"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert f"{cluster['site_user']}|Operator|" in users
+    ((account, (coordinator,)),) = cluster["coordinators"].items()
+    assert f"{coordinator}|None|{account}" in users
+    assert cluster["private_data"] == ""
