@@ -51,6 +51,10 @@ class HPCSiteApp(JupyterApp):
         Per-user servers reach it at c.HPCExtension.site_url.""",
     ).tag(config=True)
 
+    @default("log_level")
+    def _default_log_level(self) -> int:
+        return logging.INFO  # an admin's log says where it serves, each outage and refusal
+
     @default("bind_url")
     def _default_bind_url(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8790")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -231,6 +232,18 @@ def test_a_service_whose_account_is_no_operator_serves_nothing_under_private_dat
         assert "not a Slurm operator" in (tmp_path / "site.log").read_text()
     finally:
         subprocess.run([*CLUSTER_TOOL, "private-data", "none"], capture_output=True, check=True)
+
+
+def test_jupyter_hpc_site_help_says_what_it_is_and_how_to_run_it() -> None:
+    command = Path(sys.executable).with_name("jupyter-hpc-site")
+    shown = subprocess.run([command, "--help-all"], capture_output=True, text=True, check=True)
+    assert "AdminLevel=Operator" in shown.stdout
+    for trait in (
+        "HPCSiteApp.bind_url",
+        "HPCSiteApp.jobs_refresh",
+        "SlurmConnection.command_prefix",
+    ):
+        assert f"--{trait}" in shown.stdout
 
 
 # ------------------------------------------------------------------ who may read
