@@ -68,7 +68,7 @@ def hostlist(nodes):
     return nodes[0] if first == last else f"n[{first}-{last}]"
 
 
-def slurm_conf(layout, node_count, max_job_count, private_data=""):
+def slurm_conf(layout, node_count, max_job_count, *, private_data="", rate_limit=False):
     release = layout.release
     nodes = node_names(node_count)
     node_lines = "\n".join(
@@ -148,6 +148,7 @@ SlurmctldTimeout=30
 SlurmdTimeout=30
 Waittime=0
 {f"PrivateData={private_data}" if private_data else "# PrivateData unset: everyone sees every job"}
+{"SlurmctldParameters=rl_enable" if rate_limit else "# No RPC rate limit (rl_enable)"}
 {node_lines}
 {partition_lines}
 """
@@ -274,6 +275,7 @@ def cluster_facts(layout, node_count, max_job_count, extra_users=()):
         "site_user": SITE_USER,
         "extra_users": list(extra_users),
         "private_data": "",
+        "rate_limit": False,
         **job_python(layout),
     }
 

@@ -550,9 +550,10 @@ def cmd_up(args):
     clock = StepClock("up")
     check_ours(layout)
     if cluster_is_up(layout, args.nodes, args.max_job_count, args.users):
-        if read_facts(layout).get("private_data"):
-            # A test that set PrivateData died before it could unset it.
-            set_private_data(layout, "", clock)
+        facts = read_facts(layout)
+        if facts.get("private_data") or facts.get("rate_limit"):
+            # A test that set them died before it could unset them.
+            reconfigure(layout, clock, private_data="", rate_limit=False)
         clock.log(f"cluster already up in {layout.root}; nothing to do")
         return 0
     missing = missing_packages()
@@ -761,34 +762,62 @@ def slurmd_start_time(layout, node):
 
 def cmd_private_data(args):
     """Set slurm.conf's PrivateData on the running cluster (for visibility tests)."""
+    layout = running_layout(args)
+    reconfigure(
+        layout, StepClock("private-data"), private_data="" if args.flags == "none" else args.flags
+    )
+    return 0
+
+
+def cmd_rate_limit(args):
+    """Turn slurmctld's per-user RPC rate limit (rl_enable, Slurm >= 23.02) on or off."""
+    layout = running_layout(args)
+    version = tuple(int(part) for part in read_facts(layout)["slurm_version"].split(".")[:2])
+    if args.state == "on" and version < (23, 2):
+        message = "rl_enable needs Slurm 23.02 or later: use --release 24.11 or 26.05"
+        raise ClusterError(message)
+    reconfigure(layout, StepClock("rate-limit"), rate_limit=args.state == "on")
+    return 0
+
+
+def running_layout(args):
     layout = Layout.from_env(args.release)
-    clock = StepClock("private-data")
     check_ours(layout)
     if read_facts(layout) is None:
         message = f"no cluster is up in {layout.root}"
         raise ClusterError(message)
-    set_private_data(layout, "" if args.flags == "none" else args.flags, clock)
-    return 0
+    return layout
 
 
-def set_private_data(layout, flags, clock):
-    """Rewrite slurm.conf with PrivateData=flags ("" unsets it) and have slurmctld re-read it."""
-    facts = read_facts(layout)
-    conf = config.slurm_conf(layout, len(facts["nodes"]), facts["max_job_count"], flags)
+def reconfigure(layout, clock, **settings):
+    """Rewrite slurm.conf with the settings that may change while the cluster runs
+    (private_data, rate_limit) as in cluster.json but for ``settings``; have slurmctld re-read
+    it and wait until it runs with them."""
+    facts = {**read_facts(layout), **settings}
+    private_data, rate_limit = facts.get("private_data", ""), facts.get("rate_limit", False)
+    conf = config.slurm_conf(
+        layout,
+        len(facts["nodes"]),
+        facts["max_job_count"],
+        private_data=private_data,
+        rate_limit=rate_limit,
+    )
     write_file(layout.slurm_conf, conf)
     env = slurm_env(layout)
     run(layout.command(["scontrol", "reconfigure"]), env=env)
-    wanted = flags or "none"
 
     def applied():
         shown = run(layout.command(["scontrol", "show", "config"]), env=env, check=False).stdout
-        line = next((ln for ln in shown.splitlines() if ln.startswith("PrivateData")), "")
-        return line.partition("=")[2].strip() == wanted
+        values = dict(line.partition("=")[::2] for line in shown.splitlines() if "=" in line)
+        values = {key.strip(): value.strip() for key, value in values.items()}
+        return (
+            values.get("PrivateData") == (private_data or "none")
+            and ("rl_enable" in values.get("SlurmctldParameters", "")) == rate_limit
+        )
 
-    wait_until(f"PrivateData = {wanted}", applied, timeout=START_TIMEOUT)
-    facts["private_data"] = flags
+    wait_until("slurmctld to run with the new slurm.conf", applied, timeout=START_TIMEOUT)
     write_file(layout.facts_file, json.dumps(facts, indent=2) + "\n")
-    clock.log(f"PrivateData = {wanted}")
+    clock.log(f"PrivateData = {private_data or 'none'}; rate limit {'on' if rate_limit else 'off'}")
 
 
 def private_data_flags(text):
@@ -881,6 +910,9 @@ def parse_args(argv):
     private = add_command("private-data", help="set slurm.conf's PrivateData and reconfigure")
     private.add_argument("flags", type=private_data_flags, help="e.g. jobs,usage; or none")
     private.set_defaults(func=cmd_private_data, needs_root=True)
+    rate = add_command("rate-limit", help="slurmctld's per-user RPC rate limit (rl_enable)")
+    rate.add_argument("state", choices=("on", "off"), help="on: Slurm's default bucket")
+    rate.set_defaults(func=cmd_rate_limit, needs_root=True)
     return parser.parse_args(argv)
 
 
