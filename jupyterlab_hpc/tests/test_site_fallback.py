@@ -9,8 +9,8 @@ import json
 import logging
 import shlex
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,9 @@ def jp_server_config(jp_server_config: dict[str, Any], site_port: int) -> dict[s
 
 
 @pytest.fixture
-def site_service(cluster: dict[str, Any], site_port: int, tmp_path: Path) -> Iterator[Any]:
+def site_service(
+    cluster: dict[str, Any], site_port: int, tmp_path: Path
+) -> Callable[[], AbstractContextManager[str]]:
     """Starts the site service on the port alice's server is configured with, when called."""
 
     @contextmanager

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,19 @@ def site_jobs(user: str, site_url: str, scope: str = "all") -> list[Job]:
     return list(read_as(user, site_url, lambda c: c.items("/api/jobs", Job, scope=scope)))
 
 
+def site_job_ids(user: str, site_url: str, scope: str) -> set[str]:
+    return {job.id for job in site_jobs(user, site_url, scope)}
+
+
+def site_quotas(user: str, site_url: str) -> set[tuple[Any, ...]]:
+    return comparable(read_as(user, site_url, lambda c: c.items("/api/quotas", AccountQuota)))
+
+
+def own_quotas(user: str) -> set[tuple[Any, ...]]:
+    """The user's quotas as their own server reads them, as the user."""
+    return comparable(asyncio.run(SlurmCommands(command_prefix=as_user(user)).list_quotas(user)))
+
+
 def site_partition_names(user: str, site_url: str) -> set[str]:
     partitions = read_as(user, site_url, lambda c: c.items("/api/partitions", Partition))
     return {partition.name for partition in partitions}
@@ -146,8 +160,7 @@ def test_each_user_gets_the_jobs_squeue_shows_them(
     squeue = ["squeue", "--noheader", "--format=%i", *(["--me"] if scope == "mine" else [])]
     for user in compared_users(cluster):
         shown, served = settled(
-            lambda user=user: slurm_lines(user, *squeue),
-            lambda user=user: {job.id for job in site_jobs(user, site_url, scope)},
+            partial(slurm_lines, user, *squeue), partial(site_job_ids, user, site_url, scope)
         )
         assert served == shown, f"{user} with PrivateData={private_data}"
 
@@ -182,8 +195,8 @@ def test_each_user_gets_the_partitions_sinfo_shows_them(
     # The operator is shown the hidden partition, as sinfo shows it to them.
     for user in [*compared_users(cluster), cluster["site_user"]]:
         shown, served = settled(
-            lambda user=user: slurm_lines(user, "sinfo", "--noheader", "--format=%R"),
-            lambda user=user: site_partition_names(user, site_url),
+            partial(slurm_lines, user, "sinfo", "--noheader", "--format=%R"),
+            partial(site_partition_names, user, site_url),
         )
         assert served == shown, f"{user} with PrivateData={private_data}"
         assert (hidden in served) == (user == cluster["site_user"])
@@ -206,13 +219,7 @@ def test_each_user_gets_the_associations_sacctmgr_and_scontrol_show_them(
     for user in compared_users(cluster):
         sacctmgr = ["sacctmgr", "--noheader", "--parsable2", "show", "assoc", f"user={user}"]
         accounts = slurm_lines(user, *sacctmgr, "format=Account")
-        own = SlurmCommands(command_prefix=as_user(user))
-        shown, served = settled(
-            lambda user=user, own=own: comparable(asyncio.run(own.list_quotas(user))),
-            lambda user=user: comparable(
-                read_as(user, site_url, lambda c: c.items("/api/quotas", AccountQuota))
-            ),
-        )
+        shown, served = settled(partial(own_quotas, user), partial(site_quotas, user, site_url))
         assert served == shown, f"{user} with PrivateData={private_data}"
         assert {quota[0] for quota in served} == accounts
 
