@@ -8,6 +8,7 @@ cluster's key.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 
@@ -17,6 +18,11 @@ from jupyterlab_hpc.slurm.runner import CommandRunner
 # unmunge's metadata line for the credential's user: "UID:  alice (1001)".
 _STATUS_LINE = re.compile(r"^STATUS:\s+(?P<why>.+?)\s*$", re.MULTILINE)
 _UID_LINE = re.compile(r"^UID:\s+\S+\s+\((?P<uid>\d+)\)\s*$", re.MULTILINE)
+
+
+# unmunge processes at once: a flood of session requests waits here instead of forking
+# without bound, and the service's reads, which need no process, go on meanwhile.
+_DECODING = asyncio.Semaphore(4)
 
 
 class CredentialRefused(Exception):
@@ -34,7 +40,10 @@ async def uid_of(credential: str, command_prefix: Sequence[str] = (), timeout: f
     ``command_prefix`` is the service's own: the munged of the cluster's Slurm hosts."""
     runner = CommandRunner(prefix=command_prefix, timeout=timeout)
     try:
-        metadata = await runner.run(["unmunge", "--output=/dev/null"], stdin=credential.encode())
+        async with _DECODING:
+            metadata = await runner.run(
+                ["unmunge", "--output=/dev/null"], stdin=credential.encode()
+            )
     except SlurmError as error:
         # On a refusal unmunge prints its metadata too: its STATUS line says why.
         status = _STATUS_LINE.search(str(error))

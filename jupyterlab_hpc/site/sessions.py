@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 
 from jupyterlab_hpc.site.visibility import Viewer
 
+# Live sessions a user may hold (one per server of theirs, and some to spare): a user who
+# opens sessions in a loop replaces their own oldest instead of filling the service's memory.
+MAX_SESSIONS_PER_USER = 16
+
 
 @dataclass
 class Sessions:
@@ -22,6 +26,9 @@ class Sessions:
 
     def open(self, viewer: Viewer) -> str:
         self._forget_expired()
+        theirs = [token for token, (known, _) in self._viewers.items() if known.name == viewer.name]
+        for token in theirs[: max(0, len(theirs) - MAX_SESSIONS_PER_USER + 1)]:
+            del self._viewers[token]  # oldest first: dicts keep their insertion order
         token = secrets.token_urlsafe(32)
         self._viewers[token] = (viewer, self.clock() + self.lifetime)
         return token

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from jupyterlab_hpc.site.client import SiteClient, SiteUnusable
+from jupyterlab_hpc.site.sessions import MAX_SESSIONS_PER_USER
 from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
 from jupyterlab_hpc.slurm.records import AccountQuota, Job, Partition
 from jupyterlab_hpc.tests.cluster_faults import CLUSTER_TOOL
@@ -347,3 +348,22 @@ def test_a_bad_scope_is_refused_with_the_reason(site_url: str) -> None:
     )
     assert response.status_code == 400
     assert "scope must be mine or all" in response.json()["message"]
+
+
+def test_sessions_opened_in_a_loop_replace_their_owners_oldest_not_anyone_elses(
+    site_url: str,
+) -> None:
+    """bob floods the service with sessions: he keeps the newest MAX_SESSIONS_PER_USER, the
+    service's memory stays bounded, and alice's session is untouched."""
+    alices = open_session(site_url, f"MUNGE {credential_of('alice')}").json()["token"]
+    bobs = [
+        open_session(site_url, f"MUNGE {credential_of('bob')}").json()["token"]
+        for _ in range(MAX_SESSIONS_PER_USER + 4)
+    ]
+
+    def works(token: str) -> bool:
+        answer = httpx.get(f"{site_url}/api/access", headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code == 200
+
+    assert [works(token) for token in bobs] == [False] * 4 + [True] * MAX_SESSIONS_PER_USER
+    assert works(alices)
