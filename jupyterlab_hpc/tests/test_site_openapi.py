@@ -1,6 +1,7 @@
 """The site service's OpenAPI document (``openapi/site-service.yaml``) says what its routes
 are: every route ``site_routes`` registers with exactly the methods its handler implements,
-nothing else, and the records it writes with exactly their fields."""
+nothing else, the records it writes with exactly their fields, and bodies made as its handlers
+make them (from Slurm output captured on the real cluster) fit its schemas."""
 
 from __future__ import annotations
 
@@ -8,12 +9,22 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from tornado import web
 
 from jupyterlab_hpc.site.handlers import site_routes
+from jupyterlab_hpc.site.wire import to_plain
+from jupyterlab_hpc.slurm.commands.cluster_info import parse_cluster_info
+from jupyterlab_hpc.slurm.commands.fields import SEPARATOR
+from jupyterlab_hpc.slurm.commands.partitions import parse_partitions
+from jupyterlab_hpc.slurm.commands.quotas import parse_all_quotas
+from jupyterlab_hpc.slurm.commands.reservations import parse_reservations
+from jupyterlab_hpc.slurm.commands.squeue import parse_jobs
 from jupyterlab_hpc.slurm.records import (
     AccountQuota,
     Capacity,
@@ -28,6 +39,10 @@ from jupyterlab_hpc.slurm.records import (
 
 DOCUMENT = Path(__file__).parents[1] / "openapi" / "site-service.yaml"
 HTTP_METHODS = ("get", "head", "post", "delete", "patch", "put", "options")
+CAPTURED = Path(__file__).parent / "captured"
+# cluster/capture_outputs.py's fixed separator (test_squeue_parser.py).
+CAPTURE_SEPARATOR = SEPARATOR + "captured" * 2
+_URI = "urn:jupyterlab-hpc:site-service"
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +138,62 @@ def test_records_have_exactly_the_documented_fields(
     assert set(described["properties"]) == fields
     assert set(described["required"]) == fields
     assert described["additionalProperties"] is False
+
+
+def _captured(release: Path, name: str) -> str:
+    return (release / name).read_text()
+
+
+def _access(quotas: list[AccountQuota]) -> UserAccess:
+    """A user's access as SiteData.access makes it from their associations."""
+    return UserAccess(
+        user="alice",
+        default_account=next((quota.account for quota in quotas if quota.default), None),
+        accounts=tuple(quota.account for quota in quotas),
+        groups=("alice", "users"),
+    )
+
+
+def _bodies(release: Path) -> dict[str, Any]:
+    """Per route, a body as the handler writes it: ``{"items": ..., "updated": ...}`` or
+    ``{"item": ...}`` of wire.to_plain(records), through orjson (tuples become arrays)."""
+    updated = "2026-12-02T14:00:00Z"
+    partitions = parse_partitions(
+        _captured(release, "scontrol_partitions_hidden.txt"),
+        _captured(release, "sinfo_nodes_hidden.txt"),
+    )
+    every_quota = parse_all_quotas(_captured(release, "assoc_mgr.txt")).values()
+    quotas = [quota for quotas in every_quota for quota in quotas]
+    reservations = parse_reservations(_captured(release, "reservations.txt"))
+    cluster = parse_cluster_info(_captured(release, "scontrol_config.txt"))
+    assert partitions
+    assert quotas
+    assert cluster is not None
+    bodies: dict[str, Any] = {
+        "/api/partitions": {"items": to_plain(partitions), "updated": updated},
+        "/api/quotas": {"items": to_plain(quotas), "updated": updated},
+        "/api/reservations": {"items": to_plain(reservations), "updated": updated},
+        "/api/cluster": {"item": to_plain(cluster)},
+        "/api/access": {"item": to_plain(_access(quotas))},
+    }
+    listing = release / "squeue_listing.txt"
+    if listing.exists():  # not captured on every release
+        jobs = parse_jobs(listing.read_text().split("\n"), CAPTURE_SEPARATOR)
+        assert jobs
+        bodies["/api/jobs"] = {"items": to_plain(jobs), "updated": updated}
+    return {path: orjson.loads(orjson.dumps(body)) for path, body in bodies.items()}
+
+
+@pytest.mark.parametrize("release", sorted(CAPTURED.glob("slurm-*")), ids=lambda path: path.name)
+def test_bodies_from_captured_slurm_output_fit_the_document(
+    document: dict[str, Any], release: Path
+) -> None:
+    registry: Registry[Any] = Registry().with_resource(
+        _URI, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    for path, body in _bodies(release).items():
+        pointer = (
+            f"#/paths/{path.replace('/', '~1')}/get/responses/200/content/application~1json/schema"
+        )
+        validator = Draft202012Validator({"$ref": f"{_URI}{pointer}"}, registry=registry)
+        validator.validate(body)
