@@ -42,7 +42,7 @@ from jupyterlab_hpc.services.partitions import PartitionsService
 from jupyterlab_hpc.services.quotas import QuotasService
 from jupyterlab_hpc.services.status import StatusService
 from jupyterlab_hpc.services.user import UserService
-from jupyterlab_hpc.site.client import SiteClient
+from jupyterlab_hpc.site.client import DEFAULT_SERVICE_USER, SiteClient
 from jupyterlab_hpc.site.site_first import SiteFirstBackend
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.connection import (
@@ -119,6 +119,14 @@ class HPCExtension(ExtensionApp):
         remote kernels always go to Slurm directly, as the user. Empty: no site service.""",
     ).tag(config=True)
 
+    site_user = Unicode(
+        DEFAULT_SERVICE_USER,
+        help="""The Unix account the site service runs as. Before this server sends the
+        service any proof of its user, the service must prove (with a MUNGE credential) that
+        it runs as this account: a process of another user listening on the service's port
+        gets nothing and is not read from.""",
+    ).tag(config=True)
+
     maintenance_horizon_days = Float(
         7.0,
         help="""Slurm maintenance reservations (MAINT flag) are announced from this many days
@@ -139,7 +147,10 @@ class HPCExtension(ExtensionApp):
         site: SiteFirstBackend | None = None
         if self.site_url:
             client = SiteClient(
-                self.site_url, command_prefix=connection.command_prefix, timeout=connection.timeout
+                self.site_url,
+                service_user=self.site_user,
+                command_prefix=connection.command_prefix,
+                timeout=connection.timeout,
             )
             retry_after = max(self.jobs_refresh, MIN_SITE_RETRY)
             site = SiteFirstBackend(backend, client, retry_after=retry_after, log=self.log)

@@ -1,12 +1,15 @@
-"""A per-user server's client of the site service: proves its user once (MUNGE, or the hub's
-API token under JupyterHub), then reads with the session token it was given."""
+"""A per-user server's client of the site service: makes sure the service runs as the site's
+account (MUNGE), proves its own user (MUNGE, or the hub's API token under JupyterHub), then
+reads with the session token it was given."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+import pwd
+import secrets
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -21,6 +24,8 @@ T = TypeVar("T")
 # Seconds to connect to the service: it is on the site's network, so a longer wait means it
 # is not there, and the server asks Slurm itself instead.
 CONNECT_TIMEOUT = 2.0
+# The account the admin guide has the site service run as.
+DEFAULT_SERVICE_USER = "hpcsite"
 
 
 class SiteUnusable(Exception):
@@ -30,9 +35,15 @@ class SiteUnusable(Exception):
 
 class SiteClient:
     def __init__(
-        self, url: str, *, command_prefix: Sequence[str] = (), timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        service_user: str = DEFAULT_SERVICE_USER,
+        command_prefix: Sequence[str] = (),
+        timeout: float = 10.0,
     ) -> None:
         self.url = url.rstrip("/")
+        self.service_user = service_user
         self.command_prefix = list(command_prefix)
         self.timeout = timeout
         self._http = httpx.AsyncClient(
@@ -44,10 +55,23 @@ class SiteClient:
     async def items(self, path: str, kind: type[T], **params: str) -> list[T]:
         """The records of a listing route (``/api/jobs``, ...) rebuilt as ``kind``."""
         answer = await self._get(path, params)
-        return [from_plain(kind, item) for item in answer["items"]]
+        with self._records_of(path):
+            return [from_plain(kind, item) for item in answer["items"]]
 
     async def item(self, path: str, kind: type[T]) -> T:
-        return from_plain(kind, (await self._get(path, {}))["item"])
+        answer = await self._get(path, {})
+        with self._records_of(path):
+            return from_plain(kind, answer["item"])
+
+    @contextlib.contextmanager
+    def _records_of(self, path: str) -> Iterator[None]:
+        """An answer that is not the records asked for makes the service unusable, not this
+        server's route fail (a service of another release, or not the service at all)."""
+        try:
+            yield
+        except (KeyError, TypeError, ValueError) as error:
+            msg = f"the site service at {self.url} answered {path} with no records: {error!r}"
+            raise SiteUnusable(msg) from error
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -66,6 +90,8 @@ class SiteClient:
         """The session token, asked for once: with the hub's API token of this server when a
         hub started it (and the service accepts hub tokens), else with a MUNGE credential."""
         async with self._proving:
+            if not self._token:
+                await self._check_service()
             hub_token = os.environ.get("JUPYTERHUB_API_TOKEN")
             if not self._token and hub_token:
                 with contextlib.suppress(SiteUnusable):  # a service outside the hub: MUNGE
@@ -73,6 +99,27 @@ class SiteClient:
             if not self._token:
                 self._token = await self._open_session("MUNGE", await self._munge_credential())
             return self._token
+
+    async def _check_service(self) -> None:
+        """Whoever listens at the URL proves it runs as ``service_user`` (a fresh challenge
+        in a MUNGE credential of theirs) before it gets any proof of this server's user: a
+        process of another user on the service's port while the service is down gets
+        nothing, and serves nothing to this server."""
+        challenge = secrets.token_hex(32)
+        response = await self._request("GET", "/api/identity", params={"challenge": challenge})
+        credential = str(self._answer(response).get("credential", ""))
+        try:
+            decoded = await munge.decode(credential, self.command_prefix, self.timeout)
+            expected_uid = pwd.getpwnam(self.service_user).pw_uid
+        except (munge.CredentialRefused, SlurmError, KeyError) as error:
+            msg = f"the site service at {self.url} could not prove who runs it: {error}"
+            raise SiteUnusable(msg) from error
+        if decoded.uid != expected_uid or decoded.payload != munge.identity_payload(challenge):
+            msg = (
+                f"the site service at {self.url} does not run as {self.service_user}"
+                f" (its MUNGE credential is of uid {decoded.uid}): nothing is sent to it"
+            )
+            raise SiteUnusable(msg)
 
     async def _open_session(self, scheme: str, credential: str) -> str:
         headers = {"Authorization": f"{scheme} {credential}"}
@@ -108,8 +155,8 @@ class SiteClient:
         except orjson.JSONDecodeError as error:
             msg = f"the site service at {self.url} answered {response.status_code} without JSON"
             raise SiteUnusable(msg) from error
-        if response.status_code == 200:
-            return dict(body)
+        if response.status_code == 200 and isinstance(body, dict):
+            return body
         message = str(body.get("message", "")) if isinstance(body, dict) else ""
         if response.status_code == 503:
             raise SlurmUnavailable(message)

@@ -4,6 +4,7 @@ token, which ``POST /api/session`` gives to a per-user server that proved its us
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from jupyterlab_hpc.site.sessions import Sessions
 from jupyterlab_hpc.site.visibility import Viewer
 from jupyterlab_hpc.site.wire import to_plain
 from jupyterlab_hpc.slurm.errors import SlurmError, SlurmUnavailable
+
+CHALLENGE = re.compile(r"[0-9a-f]{32,128}")
 
 
 class SiteHandler(web.RequestHandler):
@@ -156,6 +159,23 @@ class ClusterHandler(SiteHandler):
         await self.answer("cluster", self.data.cluster())
 
 
+class IdentityHandler(SiteHandler):
+    async def get(self) -> None:
+        """Unauthenticated: the caller's challenge in a MUNGE credential encoded as the
+        service's own account, so that a per-user server can tell this service from a process
+        of another user listening where it should be, before it sends any proof of its own."""
+        challenge = self.get_query_argument("challenge", "")
+        if not CHALLENGE.fullmatch(challenge):
+            raise web.HTTPError(400, "challenge must be 32 to 128 hexadecimal digits")
+        try:
+            credential = await munge.new_credential(
+                self.command_prefix, payload=munge.identity_payload(challenge)
+            )
+        except SlurmError as error:
+            raise web.HTTPError(503, f"MUNGE could not encode a credential: {error}") from error
+        self.finish({"credential": credential})
+
+
 class HealthHandler(SiteHandler):
     def get(self) -> None:
         """Unauthenticated: says only that the service runs (for monitoring and the hub)."""
@@ -171,6 +191,7 @@ def site_routes(settings: dict[str, Any]) -> list[tuple[str, type[SiteHandler], 
         (r"/api/access", AccessHandler),
         (r"/api/reservations", ReservationsHandler),
         (r"/api/cluster", ClusterHandler),
+        (r"/api/identity", IdentityHandler),
         (r"/api/health", HealthHandler),
     ]
     return [(path, handler, settings) for path, handler in routes]

@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,13 +25,15 @@ from jupyterlab_hpc.app import MIN_SITE_RETRY
 from jupyterlab_hpc.tests.cluster_faults import daemon_stopped
 from jupyterlab_hpc.tests.conftest import SERVER_USER, SubmitJob, as_user
 from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
-from jupyterlab_hpc.tests.server_process import free_port, site_service_process
+from jupyterlab_hpc.tests.server_process import free_port, site_service_process, wait_for_port
 from jupyterlab_hpc.tests.test_site_service import site_config
 
 pytestmark = pytest.mark.cluster
 
 # squeue gives up on a stopped slurmctld after about 9 s of retries (see test_faults.py).
 TIMEOUT = 20.0
+# The routes whose data comes from the site service when it answers.
+ROUTES = ("status", "jobs", "partitions", "quotas", "announcements")
 
 
 @pytest.fixture
@@ -183,3 +190,100 @@ class TestAServerTheServiceCannotAuthenticate:
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert any("site service is not used" in line and "401" in line for line in warnings)
         assert "refused a session" in (tmp_path / "site.log").read_text()
+
+
+# bob's impostor: listens where alice's server expects the site service, answers everything,
+# proves an identity with bob's own MUNGE credential, and writes down what it is sent.
+IMPOSTOR = r"""
+import http.server, json, subprocess, sys
+from urllib.parse import parse_qs, urlsplit
+
+port, log_path = int(sys.argv[1]), sys.argv[2]
+
+class Impostor(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        with open(log_path, "a") as log:
+            print(self.command, self.path, repr(self.headers.get("Authorization")), file=log)
+        url = urlsplit(self.path)
+        if url.path == "/api/identity":
+            challenge = parse_qs(url.query)["challenge"][0]
+            payload = f"jupyterlab-hpc site service: {challenge}".encode()
+            munge = subprocess.run(["munge"], input=payload, capture_output=True, check=True)
+            body = {"credential": munge.stdout.decode().strip()}
+        elif url.path == "/api/session":
+            body = {"token": "forged", "user": "alice", "expires_in": 3600}
+        else:
+            body = {"items": [{"unexpected": True}], "updated": 0}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = answer
+
+http.server.HTTPServer(("127.0.0.1", port), Impostor).serve_forever()
+"""
+
+
+@contextmanager
+def impostor_as(user: str, port: int) -> Iterator[Path]:
+    """IMPOSTOR run as ``user`` on ``port``; the file it writes its requests to."""
+    workdir = Path(tempfile.mkdtemp(prefix="impostor-", dir="/tmp"))  # pytest's is root's
+    shutil.chown(workdir, user)
+    log = workdir / "requests.log"
+    impostor = subprocess.Popen(
+        [*as_user(user), "/usr/bin/python3", "-c", IMPOSTOR, str(port), str(log)],
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, impostor)
+        yield log
+    finally:
+        os.killpg(impostor.pid, signal.SIGKILL)
+        impostor.wait()
+        shutil.rmtree(workdir)
+
+
+async def test_bobs_process_on_the_services_port_gets_no_proof_and_serves_nothing(
+    jp_fetch: Any,
+    submit_job: SubmitJob,
+    site_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the service is down, bob listens on its port. alice's server asks it to prove
+    it runs as hpcsite; bob's MUNGE credential says bob: alice's server sends him neither a
+    credential nor her hub token, reads nothing from him, and asks Slurm itself."""
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "alices-hub-token")
+    job_id = submit_job(SERVER_USER, "--hold")
+    with impostor_as("bob", site_port) as log:
+        jobs = await job_ids(jp_fetch)
+        site = await site_of(jp_fetch)
+        requests = log.read_text()
+
+    assert job_id in jobs  # from Slurm, not from bob's listing
+    assert site["via_site"] is False
+    assert "does not run as hpcsite" in site["problem"]
+    lines = requests.splitlines()
+    assert lines
+    assert all(line.startswith("GET /api/identity?challenge=") for line in lines)
+    assert all(line.endswith(" None") for line in lines)  # no Authorization header
+    assert "alices-hub-token" not in requests
+
+
+async def test_a_service_answering_what_is_no_record_is_left_not_followed_into_a_500(
+    jp_fetch: Any, submit_job: SubmitJob, site_port: int, cluster: dict[str, Any]
+) -> None:
+    """The right account, the wrong answers (a service of another release, say): every route
+    of alice's server still answers, from Slurm, and the status says what was wrong."""
+    job_id = submit_job(SERVER_USER, "--hold")
+    with impostor_as(cluster["site_user"], site_port):
+        jobs = await job_ids(jp_fetch)
+        codes = {route: (await get(jp_fetch, route))[0] for route in ROUTES}
+        site = await site_of(jp_fetch)
+
+    assert job_id in jobs
+    assert codes == dict.fromkeys(ROUTES, 200)
+    assert site["via_site"] is False
+    assert "with no records" in site["problem"]

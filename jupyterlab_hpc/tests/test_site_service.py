@@ -107,11 +107,14 @@ def slurm_lines(user: str, *argv: str) -> set[str]:
     return {line.strip() for line in output.splitlines() if line.strip()}
 
 
-def read_as(user: str, site_url: str, read: Callable[[SiteClient], Any]) -> Any:
-    """``read`` through a client that proves ``user`` with MUNGE, as that user's server does."""
+def read_as(
+    user: str, site_url: str, read: Callable[[SiteClient], Any], service_user: str = "hpcsite"
+) -> Any:
+    """``read`` through a client that proves ``user`` with MUNGE, as that user's server does,
+    to a service that proved it runs as ``service_user`` (cluster.json's site_user)."""
 
     async def through_client() -> Any:
-        client = SiteClient(site_url, command_prefix=as_user(user))
+        client = SiteClient(site_url, service_user=service_user, command_prefix=as_user(user))
         try:
             return await read(client)
         finally:
@@ -120,8 +123,11 @@ def read_as(user: str, site_url: str, read: Callable[[SiteClient], Any]) -> Any:
     return asyncio.run(through_client())
 
 
-def site_jobs(user: str, site_url: str, scope: str = "all") -> list[Job]:
-    return list(read_as(user, site_url, lambda c: c.items("/api/jobs", Job, scope=scope)))
+def site_jobs(
+    user: str, site_url: str, scope: str = "all", service_user: str = "hpcsite"
+) -> list[Job]:
+    jobs = read_as(user, site_url, lambda c: c.items("/api/jobs", Job, scope=scope), service_user)
+    return list(jobs)
 
 
 def site_job_ids(user: str, site_url: str, scope: str) -> set[str]:
@@ -236,7 +242,7 @@ def test_a_service_whose_account_is_no_operator_serves_nothing_under_private_dat
             site_service_process(tmp_path, site_config("alice")) as url,
             pytest.raises(SiteUnusable, match="AdminLevel=Operator"),
         ):
-            site_jobs("bob", url)
+            site_jobs("bob", url, service_user="alice")
         assert "not a Slurm operator" in (tmp_path / "site.log").read_text()
     finally:
         subprocess.run([*CLUSTER_TOOL, "private-data", "none"], capture_output=True, check=True)
