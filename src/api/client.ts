@@ -88,6 +88,14 @@ export class HpcClient {
     return this._body(await this._get<ClusterStatus>('status'));
   }
 
+  /**
+   * The cluster status (who the user is, where the Slurm data comes from);
+   * `unchanged` when it still has the ETag `etag`.
+   */
+  pollStatus(etag: string | null = null): Promise<Conditional<ClusterStatus>> {
+    return this._get('status', etag);
+  }
+
   listPartitions(
     etag: string | null = null
   ): Promise<Conditional<PartitionList>> {

@@ -5,6 +5,7 @@ import { JobsModel } from '../jobs/model';
 import { PartitionsModel } from '../partitions/model';
 import { QuotasModel } from '../quotas/model';
 import { readSidebarSettings } from './settings';
+import { StatusModel } from './statusModel';
 import type { HpcSidebar } from './sidebar';
 
 /**
@@ -33,6 +34,11 @@ export function createSidebarModels(
       refreshInterval: initial.clusterRefreshInterval,
       warningThreshold: initial.quotaWarningThreshold,
       active: false
+    }),
+    status: new StatusModel({
+      client,
+      refreshInterval: initial.clusterRefreshInterval,
+      active: false
     })
   };
   settings?.changed.connect(() => {
@@ -42,6 +48,7 @@ export function createSidebarModels(
     models.partitions.refreshInterval = current.clusterRefreshInterval;
     models.quotas.refreshInterval = current.clusterRefreshInterval;
     models.quotas.warningThreshold = current.quotaWarningThreshold;
+    models.status.refreshInterval = current.clusterRefreshInterval;
   });
   return models;
 }
@@ -55,6 +62,7 @@ export async function refreshSidebarModels(
   await Promise.all([
     models.jobs.refresh(),
     models.partitions.refresh(),
-    models.quotas.refresh()
+    models.quotas.refresh(),
+    models.status.refresh()
   ]);
 }

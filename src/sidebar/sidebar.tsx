@@ -11,6 +11,7 @@ import { PartitionsModel } from '../partitions/model';
 import { QuotasModel } from '../quotas/model';
 import { CommandIDs } from '../shared/commands';
 import { hpcIcon } from '../shared/icons';
+import type { StatusModel } from './statusModel';
 
 /**
  * The HPC sidebar: a toolbar over sections (jobs, partitions, quotas), each
@@ -60,24 +61,37 @@ export class HpcSidebar extends SidePanel {
   }
 
   private _setActive(active: boolean): void {
-    const { jobs, partitions, quotas } = this._models;
+    const { jobs, partitions, quotas, status } = this._models;
     jobs.active = active;
     partitions.active = active;
     quotas.active = active;
+    status.active = active;
   }
 
   private async _addSections(): Promise<void> {
-    const [{ JobsPanel }, { PartitionsPanel }, { QuotasPanel }] =
-      await Promise.all([
-        import('../jobs/panel'),
-        import('../partitions/panel'),
-        import('../quotas/panel')
-      ]);
+    const [
+      { JobsPanel },
+      { PartitionsPanel },
+      { QuotasPanel },
+      { DataSourcePanel }
+    ] = await Promise.all([
+      import('../jobs/panel'),
+      import('../partitions/panel'),
+      import('../quotas/panel'),
+      import('./dataSource')
+    ]);
     if (this.isDisposed) {
       return;
     }
-    const { jobs, partitions, quotas } = this._models;
+    const { jobs, partitions, quotas, status } = this._models;
     const trans = this.trans;
+    // Beside the heading, so it takes no room of its own: nothing at all
+    // without a site service.
+    const source = ReactWidget.create(
+      <DataSourcePanel model={status} trans={trans} />
+    );
+    source.addClass('jp-hpc-Sidebar-source');
+    this.header.addWidget(source);
     const openJob = (id: string) =>
       void this._commands.execute(CommandIDs.openJob, { id });
     this.addWidget(
@@ -121,6 +135,8 @@ export namespace HpcSidebar {
     jobs: JobsModel;
     partitions: PartitionsModel;
     quotas: QuotasModel;
+    /** The cluster status: where the Slurm data comes from. */
+    status: StatusModel;
   }
 
   export interface IOptions {
