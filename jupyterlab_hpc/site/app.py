@@ -107,7 +107,15 @@ class HPCSiteApp(JupyterApp):
             reservations=self.reservations_refresh,
             cluster=self.cluster_refresh,
         )
-        hub = HubTokens() if self.accept_hub_tokens and HubTokens.available() else None
+        hub = None
+        if self.accept_hub_tokens and HubTokens.started_by_hub():
+            if HubTokens.installed():
+                hub = HubTokens()
+            else:
+                self.log.warning(
+                    "hpc-site: started by a hub, but the jupyterhub package is not installed"
+                    " here: hub tokens are not accepted, only MUNGE"
+                )
         settings = {
             "data": SiteData(backend, intervals, self.log),
             "sessions": Sessions(lifetime=self.session_lifetime),

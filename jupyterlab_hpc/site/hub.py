@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -21,9 +22,13 @@ class HubTokens:
         )
 
     @staticmethod
-    def available() -> bool:
+    def started_by_hub() -> bool:
         """Whether this process was started by a hub (as a managed service)."""
         return bool(os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"))
+
+    @staticmethod
+    def installed() -> bool:
+        return importlib.util.find_spec("jupyterhub") is not None
 
     async def user_of(self, token: str) -> str | None:
         """The hub user name ``token`` was issued to, or None if the hub does not know it."""

@@ -24,9 +24,11 @@ from jupyterlab_hpc.slurm.runner import CommandRunner
 _STATUS_LINE = re.compile(r"^STATUS:\s+(?P<why>.+?)\s*$", re.MULTILINE)
 # The credential's user: "UID:  alice (1001)".
 _UID_LINE = re.compile(r"^UID:\s+\S+\s+\((?P<uid>\d+)\)\s*$", re.MULTILINE)
-# munge/unmunge processes at once: a flood of session or identity requests waits here
-# instead of forking without bound, and the service's reads, which need none, go on meanwhile.
-_PROCESSES = asyncio.Semaphore(4)
+# munge and unmunge processes at once, for proofs of users and for the service's proofs of
+# identity apart: a flood of requests of one kind waits here instead of forking without
+# bound, and neither the other kind nor the service's reads, which need none, wait with it.
+_DECODING = asyncio.Semaphore(4)
+_ENCODING = asyncio.Semaphore(2)
 
 
 class CredentialRefused(Exception):
@@ -50,7 +52,7 @@ async def new_credential(
     """A fresh credential for whoever ``command_prefix`` runs commands as, carrying
     ``payload`` (none by default)."""
     runner = CommandRunner(prefix=command_prefix, timeout=timeout)
-    async with _PROCESSES:
+    async with _ENCODING:
         if payload is None:
             return (await runner.run(["munge", "--no-input"])).strip()
         return (await runner.run(["munge"], stdin=payload.encode())).strip()
@@ -63,7 +65,7 @@ async def decode(
     for it. ``command_prefix`` reaches the munged of the cluster's Slurm hosts."""
     runner = CommandRunner(prefix=command_prefix, timeout=timeout)
     try:
-        async with _PROCESSES:
+        async with _DECODING:
             output = await runner.run(["unmunge"], stdin=credential.encode())
     except SlurmError as error:
         # On a refusal unmunge prints its metadata too: its STATUS line says why.
@@ -78,5 +80,12 @@ async def decode(
 
 
 async def uid_of(credential: str, command_prefix: Sequence[str] = (), timeout: float = 10.0) -> int:
-    """The uid a credential was encoded by; CredentialRefused if munged does not vouch for it."""
-    return (await decode(credential, command_prefix, timeout)).uid
+    """The uid a per-user server's proof of its user was encoded by; CredentialRefused if
+    munged does not vouch for it, or if it carries a payload: a proof of user carries none,
+    and the one credential anybody can get from the service, its own proof of identity,
+    carries the challenge (it must never pass for a proof that its user is the service's)."""
+    decoded = await decode(credential, command_prefix, timeout)
+    if decoded.payload:
+        msg = "a proof of user carries no payload (this is another kind of MUNGE credential)"
+        raise CredentialRefused(msg)
+    return decoded.uid

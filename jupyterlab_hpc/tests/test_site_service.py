@@ -373,3 +373,20 @@ def test_sessions_opened_in_a_loop_replace_their_owners_oldest_not_anyone_elses(
 
     assert [works(token) for token in bobs] == [False] * 4 + [True] * MAX_SESSIONS_PER_USER
     assert works(alices)
+
+
+def test_the_services_proof_of_identity_opens_no_session_as_the_service(site_url: str) -> None:
+    """Anybody may ask the service to prove who runs it; bob then hands that credential (of
+    the operator account, which sees everything) back as his proof of user: refused."""
+    identity = httpx.get(f"{site_url}/api/identity", params={"challenge": "ab" * 16})
+    assert identity.status_code == 200
+    refused = open_session(site_url, f"MUNGE {identity.json()['credential']}")
+    assert refused.status_code == 401
+    assert "carries no payload" in refused.json()["message"]
+
+
+@pytest.mark.parametrize("challenge", ["", "ab", "zz" * 16, "ab" * 65, "../../etc"])
+def test_a_bad_challenge_is_refused_before_munge_runs(site_url: str, challenge: str) -> None:
+    identity = httpx.get(f"{site_url}/api/identity", params={"challenge": challenge})
+    assert identity.status_code == 400
+    assert "hexadecimal" in identity.json()["message"]
