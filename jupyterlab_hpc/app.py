@@ -119,6 +119,12 @@ class HPCExtension(ExtensionApp):
         remote kernels always go to Slurm directly, as the user. Empty: no site service.""",
     ).tag(config=True)
 
+    site_ca_file = Unicode(
+        "",
+        help="""CA bundle (PEM) that signed the site service's TLS certificate, for an
+        https:// site_url with a site's own CA. Empty: the public CAs (certifi's).""",
+    ).tag(config=True)
+
     site_user = Unicode(
         DEFAULT_SERVICE_USER,
         help="""The Unix account the site service runs as. Before this server sends the
@@ -149,6 +155,7 @@ class HPCExtension(ExtensionApp):
             client = SiteClient(
                 self.site_url,
                 service_user=self.site_user,
+                ca_file=self.site_ca_file or None,
                 command_prefix=connection.command_prefix,
                 timeout=connection.timeout,
             )

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 from urllib.parse import urlsplit
 
 from jupyter_core.application import JupyterApp
@@ -58,6 +59,14 @@ class HPCSiteApp(JupyterApp):
     @default("bind_url")
     def _default_bind_url(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8790")
+
+    certfile = Unicode(
+        "",
+        help="""TLS certificate (PEM) for an https:// bind_url: per-user servers on other hosts
+        then reach the service over TLS (c.HPCExtension.site_ca_file names the CA that signed
+        it, if it is not a public one).""",
+    ).tag(config=True)
+    keyfile = Unicode("", help="The TLS certificate's private key (PEM).").tag(config=True)
 
     jobs_refresh = Float(5.0, help="Seconds between two reads of the whole queue.").tag(config=True)
     partitions_refresh = Float(10.0, help="Seconds between two reads of the partitions.").tag(
@@ -128,7 +137,12 @@ class HPCSiteApp(JupyterApp):
         }
         address = urlsplit(self.bind_url)
         app = web.Application(site_routes(settings))
-        server = app.listen(address.port or 80, address.hostname or "127.0.0.1", xheaders=False)
+        server = app.listen(
+            address.port or (443 if address.scheme == "https" else 80),
+            address.hostname or "127.0.0.1",
+            xheaders=False,
+            ssl_options=self._tls(address.scheme),
+        )
         self.log.info(
             "hpc-site: serving on %s (proof of user: MUNGE%s); queue read every %g s",
             self.bind_url, ", hub tokens" if hub else "", self.jobs_refresh,
@@ -140,6 +154,20 @@ class HPCSiteApp(JupyterApp):
         await stopped.wait()
         self.log.info("hpc-site: stopping")
         server.stop()
+
+    def _tls(self, scheme: str) -> ssl.SSLContext | None:
+        """TLS for an https:// bind_url; never plain HTTP where TLS was asked for."""
+        if scheme == "http":
+            return None
+        if scheme != "https" or not (self.certfile and self.keyfile):
+            self.log.critical(
+                "hpc-site: bind_url %s needs http://, or https:// with"
+                " HPCSiteApp.certfile and HPCSiteApp.keyfile", self.bind_url,
+            )  # fmt: skip
+            raise SystemExit(2)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import contextlib
 import os
 import pwd
 import secrets
+import ssl
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -41,13 +42,20 @@ class SiteClient:
         service_user: str = DEFAULT_SERVICE_USER,
         command_prefix: Sequence[str] = (),
         timeout: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.service_user = service_user
         self.command_prefix = list(command_prefix)
         self.timeout = timeout
+        # An https:// service's certificate is checked (against ca_file, or the public CAs).
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=ca_file) if ca_file else True
+        )
         self._http = httpx.AsyncClient(
-            base_url=self.url, timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)
+            base_url=self.url,
+            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            verify=verify,
         )
         self._token = ""
         self._proving = asyncio.Lock()

@@ -5,6 +5,9 @@ and set, and nobody gets a session as someone else."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +25,7 @@ from jupyterlab_hpc.slurm.commands.backend import SlurmCommands
 from jupyterlab_hpc.slurm.records import AccountQuota, Job, Partition
 from jupyterlab_hpc.tests.cluster_faults import CLUSTER_TOOL
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user
-from jupyterlab_hpc.tests.server_process import site_service_process
+from jupyterlab_hpc.tests.server_process import free_port, site_service_process
 
 pytestmark = pytest.mark.cluster
 
@@ -390,3 +393,66 @@ def test_a_bad_challenge_is_refused_before_munge_runs(site_url: str, challenge: 
     identity = httpx.get(f"{site_url}/api/identity", params={"challenge": challenge})
     assert identity.status_code == 400
     assert "hexadecimal" in identity.json()["message"]
+
+
+# ------------------------------------------------------------------ over TLS
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, as a site's own CA would issue one."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve TLS with")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "site.pem", folder / "site.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_over_tls_a_server_reads_with_the_sites_ca_and_refuses_an_unknown_certificate(
+    cluster: dict[str, Any], certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cert, key = certificate
+    port = free_port()
+    config = site_config(
+        cluster["site_user"],
+        bind_url=f"https://127.0.0.1:{port}",
+        certfile=str(cert),
+        keyfile=str(key),
+    )
+
+    async def read_jobs(ca_file: Path | None) -> list[Job]:
+        client = SiteClient(
+            f"https://127.0.0.1:{port}",
+            command_prefix=as_user("alice"),
+            ca_file=str(ca_file) if ca_file else None,
+        )
+        try:
+            return await client.items("/api/jobs", Job, scope="all")
+        finally:
+            await client.close()
+
+    with site_service_process(tmp_path, config, port):
+        assert isinstance(asyncio.run(read_jobs(cert)), list)
+        with pytest.raises(SiteUnusable, match="CERTIFICATE_VERIFY_FAILED"):
+            asyncio.run(read_jobs(None))
+
+
+def test_an_https_bind_url_without_a_certificate_is_refused_not_served_in_plain(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "jupyter_hpc_site_config.json").write_text(
+        json.dumps({"HPCSiteApp": {"bind_url": f"https://127.0.0.1:{free_port()}"}})
+    )
+    refused = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_hpc.site.app"],
+        env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "HPCSiteApp.certfile" in refused.stderr
