@@ -1,4 +1,4 @@
-"""The site service's OpenAPI document (``openapi/site-service.yaml``) says what its routes
+"""The site service's OpenAPI document (``openapi/site-service.json``) says what its routes
 are: every route ``site_routes`` registers with exactly the methods its handler implements,
 nothing else, the records it writes with exactly their fields, and bodies made as its handlers
 make them (from Slurm output captured on the real cluster) fit its schemas."""
@@ -6,12 +6,12 @@ make them (from Slurm output captured on the real cluster) fit its schemas."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -37,7 +37,7 @@ from jupyterlab_hpc.slurm.records import (
     UserAccess,
 )
 
-DOCUMENT = Path(__file__).parents[1] / "openapi" / "site-service.yaml"
+DOCUMENT = Path(__file__).parents[1] / "openapi" / "site-service.json"
 HTTP_METHODS = ("get", "head", "post", "delete", "patch", "put", "options")
 CAPTURED = Path(__file__).parent / "captured"
 # cluster/capture_outputs.py's fixed separator (test_squeue_parser.py).
@@ -47,7 +47,7 @@ _URI = "urn:jupyterlab-hpc:site-service"
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return dict(yaml.safe_load(DOCUMENT.read_text()))
+    return dict(json.loads(DOCUMENT.read_text()))
 
 
 def implemented_methods(handler: type[web.RequestHandler]) -> set[str]:
