@@ -116,6 +116,8 @@ class SessionHandler(SiteHandler):
             status = 403 if isinstance(error, SlurmError) else 401
             raise web.HTTPError(status, f"Not authenticated: {error}") from error
         token = self.sessions.open(viewer)
+        proof = "MUNGE" if scheme == "munge" else "hub token"
+        self.site_log.info("hpc-site: session for %s (%s)", viewer.name, proof)
         self.finish({"token": token, "user": viewer.name, "expires_in": self.sessions.lifetime})
 
 
