@@ -115,7 +115,7 @@ class SiteClient:
         nothing, and serves nothing to this server."""
         challenge = secrets.token_hex(32)
         response = await self._request("GET", "/api/identity", params={"challenge": challenge})
-        credential = str(self._answer(response).get("credential", ""))
+        credential = str(self._handshake_answer(response, "credential"))
         try:
             decoded = await munge.decode(credential, self.command_prefix, self.timeout)
             expected_uid = pwd.getpwnam(self.service_user).pw_uid
@@ -132,7 +132,17 @@ class SiteClient:
     async def _open_session(self, scheme: str, credential: str) -> str:
         headers = {"Authorization": f"{scheme} {credential}"}
         response = await self._request("POST", "/api/session", headers=headers)
-        return str(self._answer(response)["token"])
+        return str(self._handshake_answer(response, "token"))
+
+    def _handshake_answer(self, response: httpx.Response, field: str) -> object:
+        """A field of an identity or session answer. Whatever goes wrong there (munged or
+        the hub not answering the service, say) makes the service unusable to this server:
+        it is never an outage of Slurm's to pass on."""
+        try:
+            return self._answer(response)[field]
+        except (SlurmError, KeyError) as error:
+            msg = f"the site service at {self.url} gave no {field}: {error!r}"
+            raise SiteUnusable(msg) from error
 
     async def _munge_credential(self) -> str:
         try:

@@ -100,7 +100,7 @@ class SessionHandler(SiteHandler):
             if scheme == "munge":
                 viewer = Viewer.of_uid(await munge.uid_of(credential, self.command_prefix))
             elif scheme == "token" and self.hub is not None:
-                name = await self.hub.user_of(credential)
+                name = await self._hub_user_of(credential)
                 if name is None:
                     msg = "the hub does not know this token"
                     raise munge.CredentialRefused(msg)
@@ -119,6 +119,14 @@ class SessionHandler(SiteHandler):
         proof = "MUNGE" if scheme == "munge" else "hub token"
         self.site_log.info("hpc-site: session for %s (%s)", viewer.name, proof)
         self.finish({"token": token, "user": viewer.name, "expires_in": self.sessions.lifetime})
+
+    async def _hub_user_of(self, token: str) -> str | None:
+        assert self.hub is not None  # noqa: S101 - only called when hub tokens are accepted
+        try:
+            return await self.hub.user_of(token)
+        except (web.HTTPError, OSError) as error:  # HubAuth's own, or the connection's
+            self.site_log.warning("hpc-site: the hub did not answer about a token: %s", error)
+            raise web.HTTPError(502, f"The hub did not answer: {error}") from error
 
 
 class JobsHandler(SiteHandler):
