@@ -816,6 +816,11 @@ def reconfigure(layout, clock, **settings):
         )
 
     wait_until("slurmctld to run with the new slurm.conf", applied, timeout=START_TIMEOUT)
+    # From Slurm 23.11 `reconfigure` makes slurmctld start itself anew, under another PID:
+    # record the one it wrote, or `down` would not find it.
+    pid = read_pid(layout.ctld_state / "slurmctld.pid")
+    if pid is not None and is_running(pid, daemon_comm("slurmctld")):
+        write_pid(layout.pidfile("slurmctld"), pid)
     write_file(layout.facts_file, json.dumps(facts, indent=2) + "\n")
     clock.log(f"PrivateData = {private_data or 'none'}; rate limit {'on' if rate_limit else 'off'}")
 
