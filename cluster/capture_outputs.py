@@ -15,10 +15,18 @@ finish and for the backfill scheduler's start estimate.
 
 With HPC_CLUSTER_DIR naming another release's cluster (``slurm_cluster.py up --release``), it
 captures that release's outputs, running every command in the release's root.
+
+    .venv/bin/python cluster/capture_outputs.py --only site-rules
+
+captures only what the site service reads for everyone (test_site_rules.py), submitting no
+job: ``scontrol show config`` under ``PrivateData=jobs,usage`` (set with ``slurm_cluster.py
+private-data`` for the second or two of the capture, then unset again, whatever happens), the
+users' roles, every association and every default account (as root).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -37,16 +45,20 @@ from jupyterlab_hpc.slurm.commands.job_detail import (
 )
 from jupyterlab_hpc.slurm.commands.partitions import scontrol_partitions_argv, sinfo_nodes_argv
 from jupyterlab_hpc.slurm.commands.quotas import (
+    all_assoc_mgr_argv,
+    all_default_accounts_argv,
     assoc_mgr_argv,
     sacctmgr_default_account_argv,
 )
 from jupyterlab_hpc.slurm.commands.reservations import scontrol_reservations_argv
+from jupyterlab_hpc.slurm.commands.site_rules import roles_argv
 from jupyterlab_hpc.slurm.commands.squeue import squeue_argv
 from jupyterlab_hpc.slurm.runner import command_environment
 
 ALICE = ["runuser", "-u", "alice", "--"]
 CAPTURED = Path(__file__).resolve().parent.parent / "jupyterlab_hpc" / "tests" / "captured"
 CLUSTER_DIR = Path(os.environ.get("HPC_CLUSTER_DIR", "/var/tmp/jupyterlab-hpc-cluster"))
+CLUSTER_TOOL = Path(__file__).resolve().parent / "slurm_cluster.py"
 # What runs a command with the cluster's own Slurm: nothing for the host's, a chroot otherwise.
 PREFIX = json.loads((CLUSTER_DIR / "cluster.json").read_text()).get("command_prefix", [])
 # The separator of the captured squeue outputs (the tests read them with it); the backend makes
@@ -243,9 +255,46 @@ def capture_cluster_views(target: Path) -> None:
         (target / name).write_text(run(argv))
 
 
+def set_private_data(flags: str) -> None:
+    """slurm.conf's PrivateData on the running cluster (``none`` unsets it)."""
+    release = json.loads((CLUSTER_DIR / "cluster.json").read_text())["release"]
+    argv = ["python3", str(CLUSTER_TOOL), "private-data", flags, "--release", release]
+    subprocess.run(argv, capture_output=True, text=True, check=True)
+
+
+def capture_site_rules(target: Path) -> None:
+    """What the site service reads for everyone: PrivateData as ``scontrol show config``
+    prints it while set (for as short as possible: others test on this cluster), the users'
+    roles, every association and every default account. Submits no job."""
+    views = {
+        "site_roles.txt": roles_argv(),
+        "site_assoc_mgr_all.txt": all_assoc_mgr_argv(),
+        "site_default_accounts.txt": all_default_accounts_argv(),
+    }
+    for name, argv in views.items():
+        (target / name).write_text(run(argv))
+    try:
+        set_private_data("jobs,usage")
+        private = run([*ALICE, *scontrol_config_argv()])
+    finally:
+        set_private_data("none")
+    (target / "scontrol_config_private_data.txt").write_text(private)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--only",
+        choices=["site-rules"],
+        help="capture only the site service's views (no job submitted)",
+    )
+    args = parser.parse_args()
     target = CAPTURED / f"slurm-{slurm_release()}"
     target.mkdir(parents=True, exist_ok=True)
+    if args.only == "site-rules":
+        capture_site_rules(target)
+        print(f"captured the site service's views into {target}")
+        return
     remove_cluster_shapes()
     no_reservations = run([*ALICE, *scontrol_reservations_argv()])
     if no_reservations.startswith("No reservations"):
@@ -283,6 +332,7 @@ def main() -> None:
         finally:
             quietly(["scancel", *submitted])
             remove_cluster_shapes()
+    capture_site_rules(target)  # without the shapes: only the cluster's own users and accounts
     print(f"captured into {target}")
 
 
