@@ -126,5 +126,5 @@ def _listed_to(partition: Partition, viewer: Viewer) -> bool:
 
 def _only_in(job: Job, unlisted: set[str]) -> bool:
     """Whether every partition a job may run in (a pending job may name several) is unlisted."""
-    names = (job.partition or "").split(",")
-    return bool(unlisted) and all(name in unlisted for name in names if name)
+    names = [name for name in (job.partition or "").split(",") if name]
+    return bool(names) and all(name in unlisted for name in names)

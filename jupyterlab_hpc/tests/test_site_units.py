@@ -261,12 +261,6 @@ def test_with_every_partition_listed_no_job_is_left_out() -> None:
     assert rules.jobs(jobs, listed, _viewer("erin")) == jobs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="visibility._only_in: a job without a partition gives names [''], all() of nothing "
-    "is True, so it counts as only in unlisted partitions and is hidden from everyone as soon "
-    "as one partition is unlisted to them",
-)
 def test_a_job_without_a_partition_is_not_hidden_by_someone_elses_hidden_partition() -> None:
     rules = Visibility(frozenset(), _roles())
     job = _job("9", "alice", "proj1", None)
