@@ -97,15 +97,14 @@ class Cluster:
         print(f"  {missing} jobs in {time.monotonic() - started:.0f} s", flush=True)
 
     def cancel_bench_jobs(self) -> None:
-        subprocess.run(
-            [*self.root_prefix, "scancel", f"--name={','.join(self._bench_names())}"],
-            capture_output=True,
-            check=False,
-        )
-
-    def _bench_names(self) -> list[str]:
-        names = self.run(["squeue", "--all", "--noheader", "--format=%j"]).split()
-        return sorted({name for name in names if name.startswith(JOB_PREFIX)})
+        listing = self.run(["squeue", "--all", "--noheader", "--format=%i %j"]).splitlines()
+        ids = [line.split()[0] for line in listing if line.split()[1].startswith(JOB_PREFIX)]
+        for start in range(0, len(ids), 1000):
+            subprocess.run(
+                [*self.root_prefix, "scancel", *ids[start : start + 1000]],
+                capture_output=True,
+                check=False,
+            )
 
     def rpc_counts(self, *, reset: bool) -> Counter[str]:
         """slurmctld's RPCs by message type since the last reset (which ``reset`` makes)."""
