@@ -199,7 +199,7 @@ class Hub:
 
 
 def _write_config(directory: Path, job_name: str) -> tuple[Path, int, str]:
-    port, hub_port, proxy_api_port = _free_port(), _free_port(), _free_port()
+    port = _free_port()
     token = uuid.uuid4().hex
     alice = pwd.getpwnam(USER)
     for name in ("runtime", "config"):
@@ -226,7 +226,26 @@ def _write_config(directory: Path, job_name: str) -> tuple[Path, int, str]:
         "JUPYTER_RUNTIME_DIR": str(directory / "runtime"),
         "JUPYTER_CONFIG_DIR": str(directory / "config"),
     }
-    hub_config = f"""
+    services = [{"name": "hpc-test", "api_token": token}]
+    scopes = ["admin:users", "admin:servers", "admin:server_state", "access:servers"]
+    config = directory / "jupyterhub_config.py"
+    config.write_text(hub_config_text(directory, port, [USER], environment, services, scopes))
+    return config, port, token
+
+
+def hub_config_text(  # noqa: PLR0917 - one hub's every choice the tests make
+    directory: Path,
+    port: int,
+    users: list[str],
+    server_environment: dict[str, str],
+    services: list[dict[str, Any]],
+    test_scopes: list[str],
+) -> str:
+    """A hub on loopback ports, its state in ``directory``, spawning the venv's
+    jupyterhub-singleuser for ``users``; ``services[0]`` is the tests' own, with
+    ``test_scopes``."""
+    hub_port, proxy_api_port = _free_port(), _free_port()
+    return f"""
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {port}
 c.JupyterHub.hub_ip = "127.0.0.1"
@@ -238,22 +257,19 @@ c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
 c.ConfigurableHTTPProxy.command = ["{PROXY}"]
 c.ConfigurableHTTPProxy.pid_file = "{directory}/proxy.pid"
 c.JupyterHub.authenticator_class = "dummy"
-c.Authenticator.allowed_users = {{"{USER}"}}
+c.Authenticator.allowed_users = {set(users)!r}
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = ["{BIN / "jupyterhub-singleuser"}"]
-c.Spawner.environment = {environment!r}
+c.Spawner.environment = {server_environment!r}
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
-c.JupyterHub.services = [{{"name": "hpc-test", "api_token": "{token}"}}]
+c.JupyterHub.services = {services!r}
 c.JupyterHub.load_roles = [{{
-    "name": "hpc-test",
-    "scopes": ["admin:users", "admin:servers", "admin:server_state", "access:servers"],
-    "services": ["hpc-test"],
+    "name": "{services[0]["name"]}",
+    "scopes": {test_scopes!r},
+    "services": ["{services[0]["name"]}"],
 }}]
 """
-    config = directory / "jupyterhub_config.py"
-    config.write_text(hub_config)
-    return config, port, token
 
 
 @pytest.fixture(scope="module")

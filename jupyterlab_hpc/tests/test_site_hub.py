@@ -35,7 +35,7 @@ import pytest
 
 from jupyterlab_hpc.tests.conftest import CLUSTER_PREFIX, as_user
 from jupyterlab_hpc.tests.server_process import free_port
-from jupyterlab_hpc.tests.test_hub_stop import BIN, PROXY, alive, wait_for
+from jupyterlab_hpc.tests.test_hub_stop import BIN, PROXY, alive, hub_config_text, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -92,7 +92,7 @@ class Hub:
 
 
 def _hub_config(directory: Path, site_user: str) -> tuple[Path, int, str, str]:
-    port, hub_port, proxy_api_port, site_port = (free_port() for _ in range(4))
+    port, site_port = free_port(), free_port()
     site_url = f"http://127.0.0.1:{site_port}"
     token = uuid.uuid4().hex
     alice = pwd.getpwnam("alice")
@@ -118,7 +118,7 @@ def _hub_config(directory: Path, site_user: str) -> tuple[Path, int, str, str]:
         "SlurmConnection": {"command_prefix": as_user(site_user), "timeout": 20.0},
     }
     (site_dir / "jupyter_hpc_site_config.json").write_text(json.dumps(site_config))
-    site_service = {
+    site_service: dict[str, Any] = {
         "name": "hpc-site",
         "url": site_url,
         "command": [str(BIN / "jupyter-hpc-site"), f"--HPCSiteApp.bind_url={site_url}"],
@@ -127,35 +127,14 @@ def _hub_config(directory: Path, site_user: str) -> tuple[Path, int, str, str]:
             "JUPYTER_RUNTIME_DIR": str(site_dir / "runtime"),
         },
     }
-    hub_config = f"""
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {port}
-c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = {hub_port}
-c.JupyterHub.db_url = "sqlite:///{directory}/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "{directory}/cookie_secret"
-c.JupyterHub.pid_file = "{directory}/hub.pid"
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
-c.ConfigurableHTTPProxy.command = ["{PROXY}"]
-c.ConfigurableHTTPProxy.pid_file = "{directory}/proxy.pid"
-c.JupyterHub.authenticator_class = "dummy"
-c.Authenticator.allowed_users = {set(USERS)!r}
-c.JupyterHub.spawner_class = "localprocess"
-c.Spawner.cmd = ["{BIN / "jupyterhub-singleuser"}"]
-c.Spawner.environment = {server_environment!r}
-c.Spawner.start_timeout = 60
-c.Spawner.http_timeout = 60
-# The site service's own token needs no scope: HubAuth asks GET /hub/api/user with the token
-# it checks, and every token may identify its owner.
-c.JupyterHub.services = [{{"name": "hpc-test", "api_token": "{token}"}}, {site_service!r}]
-c.JupyterHub.load_roles = [{{
-    "name": "hpc-test",
-    "scopes": ["admin:users", "admin:servers", "access:servers", "tokens"],
-    "services": ["hpc-test"],
-}}]
-"""
+    # The site service's own token needs no scope: HubAuth asks GET /hub/api/user with the
+    # token it checks, and every token may identify its owner.
+    services = [{"name": "hpc-test", "api_token": token}, site_service]
+    scopes = ["admin:users", "admin:servers", "access:servers", "tokens"]
     config = directory / "jupyterhub_config.py"
-    config.write_text(hub_config)
+    config.write_text(
+        hub_config_text(directory, port, list(USERS), server_environment, services, scopes)
+    )
     return config, port, site_url, token
 
 
