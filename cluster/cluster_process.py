@@ -147,7 +147,10 @@ def process_comm(pid):
 
 
 def is_running(pid, comm):
-    return pid is not None and process_comm(pid) == comm
+    # Debian installs each daemon as NAME-wlm behind an alternatives link NAME: started by
+    # the link a daemon's comm is NAME, but one that re-executes itself through
+    # /proc/self/exe (slurmctld >= 23.11 on `scontrol reconfigure`) becomes NAME-wlm.
+    return pid is not None and process_comm(pid) in {comm, f"{comm}-wlm"}
 
 
 def stop_processes(pids_with_comm, *, timeout=20):
