@@ -10,8 +10,8 @@ import os
 import pwd
 import secrets
 import ssl
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 import httpx
 import orjson
@@ -21,6 +21,7 @@ from jupyterlab_hpc.site.wire import from_plain
 from jupyterlab_hpc.slurm.errors import SlurmError, SlurmTimeout, SlurmUnavailable
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Seconds to connect to the service: it is on the site's network, so a longer wait means it
 # is not there, and the server asks Slurm itself instead.
@@ -59,17 +60,35 @@ class SiteClient:
         )
         self._token = ""
         self._proving = asyncio.Lock()
+        # Per route and query: the ETag of the last answer and the records made from it.
+        self._known: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, object]] = {}
 
     async def items(self, path: str, kind: type[T], **params: str) -> list[T]:
         """The records of a listing route (``/api/jobs``, ...) rebuilt as ``kind``."""
-        answer = await self._get(path, params)
-        with self._records_of(path):
-            return [from_plain(kind, item) for item in answer["items"]]
+        return await self._records(
+            path, params, lambda answer: [from_plain(kind, item) for item in answer["items"]]
+        )
 
     async def item(self, path: str, kind: type[T]) -> T:
-        answer = await self._get(path, {})
+        return await self._records(path, {}, lambda answer: from_plain(kind, answer["item"]))
+
+    async def _records(
+        self, path: str, params: dict[str, str], build: Callable[[dict[str, Any]], R]
+    ) -> R:
+        """The records of ``path`` as ``build`` makes them from the answer; the last ones
+        again, the very same objects, when the service says they did not change (304): a
+        view of 10,000 jobs is then neither sent, nor parsed, nor rebuilt at every poll."""
+        key = (path, tuple(sorted(params.items())))
+        known = self._known.get(key)
+        response = await self._get(path, params, etag=known[0] if known else "")
+        if response.status_code == 304 and known is not None:
+            return cast("R", known[1])
+        answer = self._answer(response)
         with self._records_of(path):
-            return from_plain(kind, answer["item"])
+            records = build(answer)
+        if etag := response.headers.get("ETag", ""):
+            self._known[key] = (etag, records)
+        return records
 
     @contextlib.contextmanager
     def _records_of(self, path: str) -> Iterator[None]:
@@ -84,14 +103,15 @@ class SiteClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+    async def _get(self, path: str, params: dict[str, str], etag: str) -> httpx.Response:
+        headers = {"If-None-Match": etag} if etag else {}
         for attempt in range(2):
             token = await self._session()
-            response = await self._request("GET", path, params=params, token=token)
+            response = await self._request("GET", path, params=params, token=token, headers=headers)
             if response.status_code == 401 and attempt == 0:
                 self._token = ""  # expired, or the service restarted: prove the user again
                 continue
-            return self._answer(response)
+            return response
         raise AssertionError("unreachable")  # noqa: EM101 - the loop returns or raises
 
     async def _session(self) -> str:
@@ -155,7 +175,7 @@ class SiteClient:
         self, method: str, path: str, *, token: str = "", **kwargs: Any
     ) -> httpx.Response:
         if token:
-            kwargs["headers"] = {"Authorization": f"Bearer {token}"}
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
         try:
             return await self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as error:

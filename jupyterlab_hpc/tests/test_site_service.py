@@ -359,6 +359,50 @@ def test_a_bad_scope_is_refused_with_the_reason(site_url: str) -> None:
     assert "scope must be mine or all" in response.json()["message"]
 
 
+@pytest.mark.usefixtures("held_jobs")
+def test_an_unchanged_view_costs_a_304_and_the_client_keeps_its_records(site_url: str) -> None:
+    """A view read again from Slurm but not changed keeps its ETag: the service answers 304
+    and the client hands out the records it has, so 10,000 jobs are not sent and rebuilt at
+    every poll; a change of the view is a new body and new records."""
+    token = open_session(site_url, f"MUNGE {credential_of('alice')}").json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    first = httpx.get(f"{site_url}/api/jobs", params={"scope": "mine"}, headers=headers)
+    time.sleep(2.5)  # past the service's 1 s refresh: Slurm was read again
+    again = httpx.get(
+        f"{site_url}/api/jobs",
+        params={"scope": "mine"},
+        headers={**headers, "If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    assert not again.content
+
+    async def reads() -> tuple[list[Job], list[Job], list[Job]]:
+        client = SiteClient(site_url, command_prefix=as_user("alice"))
+        try:
+            before = await client.items("/api/jobs", Job, scope="mine")
+            await asyncio.sleep(2.5)
+            unchanged = await client.items("/api/jobs", Job, scope="mine")
+            submitted = subprocess.run(
+                [*as_user("alice"), "sbatch", "--parsable", "--hold", "--chdir=/tmp",
+                 "--output=/dev/null", "--wrap=true"],
+                capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            try:
+                await asyncio.sleep(2.5)
+                changed = await client.items("/api/jobs", Job, scope="mine")
+            finally:
+                subprocess.run([*CLUSTER_PREFIX, "scancel", submitted], check=False)
+            assert submitted in {job.id for job in changed}
+            return before, unchanged, changed
+        finally:
+            await client.close()
+
+    before, unchanged, changed = asyncio.run(reads())
+    assert unchanged is before
+    assert changed is not before
+    assert len(changed) == len(before) + 1
+
+
 def test_sessions_opened_in_a_loop_replace_their_owners_oldest_not_anyone_elses(
     site_url: str,
 ) -> None:
