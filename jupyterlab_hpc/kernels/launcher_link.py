@@ -66,7 +66,10 @@ class LauncherLink:
         self._last_heard = 0.0
         self.address: tuple[str, int] = ("", 0)
         self.node: str | None = None
+        self.job_id: str | None = None  # the launcher's SLURM_JOB_ID
         self.kernel_pid: int | None = None
+        # The kernel's connection on the node (no key) as the launcher last reported it.
+        self.kernel_connection: dict[str, Any] | None = None
         self.kernel_exit_code: int | None = None
         self.job_ending = False
         self.walltime_warning_at: float | None = None
@@ -95,6 +98,11 @@ class LauncherLink:
             raise OSError(errno.EADDRINUSE, msg)
         self.address = (ip, self._server.sockets[0].getsockname()[1])
         self._heartbeats = asyncio.create_task(self._send_heartbeats())
+
+    @property
+    def token(self) -> bytes:
+        """The launcher's secret: a successor server needs it to take the kernel over."""
+        return self._token
 
     @property
     def connected(self) -> bool:
@@ -234,15 +242,18 @@ class LauncherLink:
         kind = message["type"]
         if kind == "hello":
             self.node = message.get("hostname")
+            self.job_id = message.get("job_id")
             self.job_started_at = message.get("job_started_at")
             self.connected_at = time.time()
             kernel = message.get("kernel")
             if kernel is None and self.kernel_pid is not None and self.kernel_exit_code is None:
                 self.kernel_exit_code = -1  # it exited while we were apart; its code is lost
             self.kernel_pid = kernel["pid"] if kernel else None
+            self.kernel_connection = kernel["connection"] if kernel else None
             self._connected.set()
         elif kind == "kernel_started":
             self.kernel_pid = message["pid"]
+            self.kernel_connection = message["connection"]
             if self._start_reply is not None and not self._start_reply.done():
                 self._start_reply.set_result(message)
         elif kind == "start_failed":

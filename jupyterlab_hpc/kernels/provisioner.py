@@ -48,7 +48,7 @@ import zmq
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 from jupyter_client.session import Session
-from traitlets import CaselessStrEnum, Dict, Float, Instance, Int, List, Unicode
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Instance, Int, List, Unicode
 
 from jupyterlab_hpc.kernels import handoff
 from jupyterlab_hpc.kernels.batch_script import KernelJob
@@ -71,6 +71,8 @@ _ENDING_CHECKS = 10
 _ENDING_CHECK_DELAY = 0.3
 # While the launcher is out of touch, ask Slurm at most this often.
 _SLURM_POLL_INTERVAL = 2.0
+# Seconds a taken-over kernel's launcher has to call the new server: it dials every second.
+_REATTACH_WAIT = 15.0
 
 
 def port_range(text: str) -> range | None:
@@ -147,6 +149,15 @@ class SlurmProvisioner(KernelProvisionerBase):
         60.0,
         help="""Seconds a launcher keeps its job alive without word from the server; after that
         it ends the job, so a server that dies leaves no job running.""",
+    ).tag(config=True)
+
+    reattach = Bool(
+        default_value=True,
+        help="""Whether a server that starts takes over the remote kernels of a server of the
+        user's that died without shutting down (killed, crashed): the same kernel, job and
+        variables, if its launcher calls back within the grace_period. A server that shuts
+        down (JupyterHub's stop, idle culling) still ends every remote kernel job. False:
+        the restarted server cancels those jobs.""",
     ).tag(config=True)
 
     heartbeat_interval = Float(
@@ -253,6 +264,8 @@ class SlurmProvisioner(KernelProvisionerBase):
         self._submitted_resources: JobResources | None = None  # those of the current job
         # The kernel's CurveZMQ key pair (Z85 text); kept across restarts, as the HMAC key is.
         self._curve_keys: dict[str, str] = {}
+        # What a kernel of a dead server left for taking it over (see reattach_from).
+        self._reattach: dict[str, Any] | None = None
 
     @property
     def _prefixed(self) -> CommandRunner | None:
@@ -391,6 +404,8 @@ class SlurmProvisioner(KernelProvisionerBase):
 
         Reached from KernelManager.launch_kernel() during start_kernel() and restart_kernel().
         """
+        if self._reattach is not None:
+            return await self._take_over(self._reattach)
         restarting = (
             self._link is not None
             and self._link.connected
@@ -452,6 +467,14 @@ class SlurmProvisioner(KernelProvisionerBase):
                 "launcher_address": list(self._link.address) if self._link else None,
             }
         )
+        if self.reattach and self._link is not None and self._kernel_launched:
+            info["reattach"] = {
+                "launcher_address": list(self._link.address),
+                "token": self._link.token.hex(),
+                "key": self._session.key.decode(),
+                "curve_keys": self._curve_keys,
+                "reverse": self.kernel_connection == "reverse",
+            }
         return info
 
     async def load_provisioner_info(self, provisioner_info: dict[str, Any]) -> None:
@@ -465,6 +488,75 @@ class SlurmProvisioner(KernelProvisionerBase):
         self._job_ended = bool(provisioner_info.get("job_ended"))
         self._job_resources = JobResources.from_mapping(provisioner_info.get("resources") or {})
         self._kernel_launched = self.job_id is not None and not self._job_ended
+
+    def reattach_from(self, provisioner_info: dict[str, Any]) -> None:
+        """Take over the running kernel a dead server's provisioner described (its
+        ``reattach`` part): the next launch_kernel waits for the kernel's launcher, which
+        dials the same address again, instead of submitting a job.
+
+        Reached from RemoteKernels when a server starts and finds such a kernel.
+        """
+        self.job_id = provisioner_info.get("job_id")
+        self._job_resources = JobResources.from_mapping(provisioner_info.get("resources") or {})
+        self._submitted_resources = self._job_resources
+        self._reattach = dict(provisioner_info["reattach"])
+        self._curve_keys = dict(self._reattach.get("curve_keys") or {})
+
+    async def _take_over(self, reattach: dict[str, Any]) -> KernelConnectionInfo:
+        """Listen where the dead server listened, with the launcher's token; once the launcher
+        has proved it holds the token and reported its kernel running, that kernel is this
+        one. KernelJobError (with the reason) when it cannot be."""
+        self._reattach = None
+        ip, port = reattach["launcher_address"]
+        link = LauncherLink(
+            bytes.fromhex(reattach["token"]), heartbeat_interval=self.heartbeat_interval,
+            log=self.log,
+        )  # fmt: skip
+        try:
+            await link.listen(ip, range(int(port), int(port) + 1))
+        except OSError as error:
+            msg = f"its launcher's port {ip}:{port} cannot be listened on again: {error}"
+            raise KernelJobError(msg) from error
+        self._link = link
+        try:
+            await asyncio.wait_for(link.wait_connected(), _REATTACH_WAIT)
+        except asyncio.TimeoutError:
+            await link.close()
+            self._link = None
+            msg = f"its launcher did not call back within {_REATTACH_WAIT:g} s"
+            raise KernelJobError(msg) from None
+        if link.job_id != self.job_id or link.kernel_connection is None:
+            problem = (
+                f"its launcher speaks for job {link.job_id}, not {self.job_id}"
+                if link.job_id != self.job_id
+                else "its kernel process is gone"
+            )
+            raise KernelJobError(problem)
+        self._node_ports = {
+            name: value for name, value in link.kernel_connection.items() if name.endswith("_port")
+        }
+        connection = {
+            **link.kernel_connection, "key": reattach["key"].encode(), **self._curve_keys
+        }  # fmt: skip
+        if reattach.get("reverse"):
+            connection.update(await link.relay_endpoints())
+        self.connection_info = cast(KernelConnectionInfo, connection)
+        self._kernel_launched = True
+        self.job_status = JobStatus(
+            job_id=self.job_id or "",
+            state="RUNNING",
+            reason=None,
+            reason_text=None,
+            node=link.node,
+            start_time=None,
+            end_time=None,
+        )
+        self._status_refresh = asyncio.ensure_future(self._refresh_status())
+        self.log.info(
+            "Kernel %s on %s in Slurm job %s: taken over from a server that died",
+            self.kernel_id, self.node, self.job_id,
+        )  # fmt: skip
+        return self.connection_info
 
     # -- starting the job --------------------------------------------------------------------
 

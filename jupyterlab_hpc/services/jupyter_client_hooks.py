@@ -11,10 +11,17 @@ pyproject.toml, exercised by test_jupyter_client_hooks.py against the installed 
   None on restarts"), so a start can be given its provisioner beforehand.
 - ``MultiKernelManager._pending_kernels`` keeps the task of a start that failed or was
   cancelled, and ``shutdown_all`` would then wait on a kernel that never was.
+
+And one of jupyter_server 2.x's: its kernel websocket asks a kernel for kernel_info once, on
+the shell channel, keeping the answer's future on the KernelManager as
+``_kernel_info_future``; every websocket waits for it. A kernel taken over from a dead server
+may be busy with a cell, and its shell answers only when the cell ends: the answer it gave on
+the control channel is put there beforehand.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +45,13 @@ def watch_new_kernel_managers(
 def preset_provisioner(manager: Any, provisioner: Any) -> None:
     """Have ``manager``'s coming start use ``provisioner`` instead of its kernelspec's."""
     manager.provisioner = provisioner
+
+
+def preset_kernel_info(manager: Any, content: dict[str, Any]) -> None:
+    """Have websockets to ``manager``'s kernel use ``content`` (a kernel_info_reply's)."""
+    answered: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    answered.set_result(content)
+    manager._kernel_info_future = answered
 
 
 def forget_failed_start(kernel_manager: MultiKernelManager, kernel_id: str) -> None:

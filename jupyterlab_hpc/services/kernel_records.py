@@ -35,6 +35,7 @@ class KernelRecord:
     server_host: str | None = None  # None in records of older versions: this host
     connection_file: str | None = None  # the KernelManager's (it holds the kernel's key)
     listed: bool = True  # under /hpc/kernels; False: started through Jupyter's /api/kernels
+    path: str = ""  # the API path of the folder the kernel runs in
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ provisioner's reason and shuts it down (the frontend moves the notebook back).
 A server that dies without its shutdown (SIGKILL, the OOM killer, a power cut) leaves its
 remote kernels' jobs (until the launcher's grace period ends them), their connection files
 (with the kernel's HMAC key), its jpserver-<pid> files and kernel logs. The next server of the
-same user ends and removes what provably belonged to a server that is gone
-(``server_started``).
+same user takes over the kernels whose launchers call it within their grace period
+(``c.SlurmProvisioner.reattach``), and ends and removes the rest of what provably belonged to
+a server that is gone (``server_started``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import queue
 import re
 import time
 import uuid
@@ -50,6 +52,7 @@ from jupyterlab_hpc.kernels.provisioner import SlurmProvisioner, cannot_encrypt,
 from jupyterlab_hpc.kernels.provisioner_names import is_ours
 from jupyterlab_hpc.services.jupyter_client_hooks import (
     forget_failed_start,
+    preset_kernel_info,
     preset_provisioner,
     watch_new_kernel_managers,
 )
@@ -68,6 +71,7 @@ from jupyterlab_hpc.services.kernel_resources import (
     parse_resources,
 )
 from jupyterlab_hpc.services.partitions import PartitionsService
+from jupyterlab_hpc.services.session_store import hold_culling_of, keep_sessions_on_disk
 from jupyterlab_hpc.services.user import UserService
 from jupyterlab_hpc.slurm.backend import SlurmBackend
 from jupyterlab_hpc.slurm.connection import SlurmConnection
@@ -81,6 +85,11 @@ _FINAL: frozenset[KernelState] = frozenset({"ended", "failed"})
 _KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 _KERNEL_LOG = re.compile(r"kernel-(\d+)\.log")
 _SAFE_KERNEL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# A kernel whose job ends sooner is not taken over from a dead server: it would be gone
+# before its notebook is back.
+MIN_TIME_LEFT_TO_TAKE_OVER = 60
+# Seconds within which a kernel that runs no cell answers a kernel_info request on its shell.
+IDLE_KERNEL_ANSWERS_WITHIN = 2.0
 
 # Set inside the task of one of our starts: gives the KernelManager built for it its provisioner.
 _ATTACH_PROVISIONER: ContextVar[Callable[[Any], None] | None] = ContextVar(
@@ -102,6 +111,7 @@ class RemoteKernel:
     provisioner: SlurmProvisioner | None = None
     task: asyncio.Task[None] | None = None
     walltime_warned: bool = False
+    path: str = ""  # the API path of the folder it runs in
 
     @property
     def queue_words(self) -> str | None:
@@ -231,6 +241,13 @@ class RemoteKernels(LoggingConfigurable):
         self._valid_presets = self._checked_presets()
         self._defaults = self._checked_defaults()
         self._watch_kernel_managers()
+        self._take_overs_done = asyncio.Event()
+        self._sessions_lock = None
+        if self._new_provisioner().reattach:
+            self._sessions_lock = keep_sessions_on_disk(serverapp, self.log)
+            hold_culling_of(
+                serverapp.session_manager, self._kernels_to_take_over(), self._take_overs_done
+            )
 
     def _new_provisioner(self) -> SlurmProvisioner:
         """A provisioner under the server's kernel manager, reaching Slurm as the views do."""
@@ -266,7 +283,9 @@ class RemoteKernels(LoggingConfigurable):
         kernel_dir = await self._kernel_dir(path)
         partitions, access = await self._slurm_view()
         check_against_slurm(checked, partitions, access.accounts)
-        kernel = RemoteKernel(id=str(uuid.uuid4()), kernel_name=name, resources=checked)
+        kernel = RemoteKernel(
+            id=str(uuid.uuid4()), kernel_name=name, resources=checked, path=kernel_dir
+        )
         self._kernels[kernel.id] = kernel
         kernel.task = asyncio.create_task(self._run(kernel, kernel_dir))
         self._emit(kernel, "queued")
@@ -312,35 +331,122 @@ class RemoteKernels(LoggingConfigurable):
                 self.log.exception("jupyterlab_hpc: %s failed", step.__name__)
 
     async def reap_predecessors(self) -> None:
-        """End the jobs of remote kernels that a server which is gone left behind, and remove
-        their connection files, unused secrets and the logs of jobs ended here; the kernels
-        are listed as ended, with what became of their jobs."""
-        for record in await asyncio.to_thread(self.records.left_by_gone_servers):
-            kernel = RemoteKernel(
-                id=record.kernel_id,
-                kernel_name=record.kernel_name,
-                resources=record.resources,
-                job_id=record.provisioner_info.get("job_id"),
+        """Take over the remote kernels that a server which is gone left running, where it
+        can (c.SlurmProvisioner.reattach); end the jobs of the others, and remove their
+        connection files, unused secrets and the logs of jobs ended here. Those are listed
+        as ended, with what became of their jobs."""
+        reattach = self._new_provisioner().reattach
+        try:
+            for record in await asyncio.to_thread(self.records.left_by_gone_servers):
+                if reattach and record.provisioner_info.get("reattach"):
+                    problem = await self._take_over(record)
+                    if problem is None:
+                        continue
+                    self.log.warning(
+                        "Remote kernel %s of a server that died is not taken over: %s",
+                        record.kernel_id, problem,
+                    )  # fmt: skip
+                await self._end_kernel_of_gone_server(record)
+        finally:
+            self._take_overs_done.set()
+
+    def _kernels_to_take_over(self) -> set[str]:
+        try:
+            records = self.records.left_by_gone_servers()
+        except OSError:
+            return set()
+        return {record.kernel_id for record in records if record.provisioner_info.get("reattach")}
+
+    async def _take_over(self, record: KernelRecord) -> str | None:
+        """Make the kernel of a dead server's record this server's: same kernel id, job and
+        state, connected again through its launcher. None once done; else why not (its
+        job is then ended as any other of a gone server's)."""
+        job_id = record.provisioner_info.get("job_id")
+        try:
+            status = await self.slurm.job_status(str(job_id))
+        except SlurmError as error:
+            return f"Slurm cannot say whether its job {job_id} runs: {error}"
+        if status is None or status.state != "RUNNING":
+            return f"its job {job_id} is {status.state if status else 'unknown to Slurm'}"
+        left = _seconds_until(status.end_time)
+        if left is not None and left < MIN_TIME_LEFT_TO_TAKE_OVER:
+            return f"its job {job_id} reaches its time limit in {left} s"
+        kernel = RemoteKernel(
+            id=record.kernel_id,
+            kernel_name=record.kernel_name,
+            resources=record.resources,
+            state="starting",
+            job_id=job_id,
+            status=status,
+            path=record.path,
+        )
+        if record.listed:  # listed as starting while it is taken over
+            self._kernels[kernel.id] = kernel
+        # The dead server's connection file for this kernel: jupyter_client would take a
+        # file that matches the kernel's connection for its own and never load it.
+        await asyncio.to_thread(self._remove_connection_file, record)
+        attach = functools.partial(self._attach, kernel, reattach=record.provisioner_info)
+        started = time.monotonic()
+        reset = _ATTACH_PROVISIONER.set(attach)
+        try:
+            await self.kernel_manager.start_kernel(
+                kernel_id=kernel.id, kernel_name=kernel.kernel_name, path=kernel.path
             )
-            if record.listed:
-                self._kernels[kernel.id] = kernel
-            provisioner = self._new_provisioner()
-            await provisioner.load_provisioner_info(record.provisioner_info)
-            try:
-                outcome, cancelled = await self._end_job_of_gone_server(kernel, provisioner)
-            finally:
-                await asyncio.to_thread(self._remove_connection_file, record)
-            reason = f"The Jupyter server that started it stopped; {outcome}."
-            if record.listed:
-                self._finish(kernel, "ended", reason)
-            else:  # a kernel of Jupyter's own API: only the log says
-                self.records.remove(kernel.id)
-            self.log.info("Remote kernel %s of a stopped server: %s", kernel.id, reason)
-            if cancelled:
-                # Ended here, healthy until its server died: its log tells nothing. Secrets
-                # of a job that never started would never be read.
-                await provisioner.remove_private_file(f"kernel-{kernel.job_id}.log")
-                await provisioner.remove_private_file(f"{kernel.id}.json")
+            state, info = await self._state_of_taken_over(kernel)
+            manager = self.kernel_manager.get_kernel(kernel.id)
+            manager.execution_state = state
+            preset_kernel_info(manager, info)
+        except Exception as error:  # noqa: BLE001 - whatever stops the take-over is its reason
+            self._forget_failed_start(kernel.id)
+            await self._shut_down(kernel.id)
+            return str(error) or type(error).__name__
+        finally:
+            _ATTACH_PROVISIONER.reset(reset)
+        kernel.state = "ready"
+        if record.listed:
+            await self._persist(kernel)
+            self._emit(kernel, "ready")
+            kernel.task = asyncio.create_task(self._watch(kernel))
+        else:
+            self._unlisted.add(kernel.id)
+            assert kernel.provisioner is not None  # noqa: S101 - _attach set it
+            listed = await self._record(
+                kernel.id, kernel.kernel_name, kernel.provisioner, listed=False
+            )
+            await asyncio.to_thread(self.records.write, listed)
+        self.log.info(
+            "Remote kernel %s (Slurm job %s on %s) taken over in %.1f s",
+            kernel.id, job_id, kernel.provisioner.node if kernel.provisioner else "?",
+            time.monotonic() - started,
+        )  # fmt: skip
+        return None
+
+    async def _end_kernel_of_gone_server(self, record: KernelRecord) -> None:
+        kernel = RemoteKernel(
+            id=record.kernel_id,
+            kernel_name=record.kernel_name,
+            resources=record.resources,
+            job_id=record.provisioner_info.get("job_id"),
+        )
+        if record.listed:
+            self._kernels[kernel.id] = kernel
+        provisioner = self._new_provisioner()
+        await provisioner.load_provisioner_info(record.provisioner_info)
+        try:
+            outcome, cancelled = await self._end_job_of_gone_server(kernel, provisioner)
+        finally:
+            await asyncio.to_thread(self._remove_connection_file, record)
+        reason = f"The Jupyter server that started it stopped; {outcome}."
+        if record.listed:
+            self._finish(kernel, "ended", reason)
+        else:  # a kernel of Jupyter's own API: only the log says
+            self.records.remove(kernel.id)
+        self.log.info("Remote kernel %s of a stopped server: %s", kernel.id, reason)
+        if cancelled:
+            # Ended here, healthy until its server died: its log tells nothing. Secrets
+            # of a job that never started would never be read.
+            await provisioner.remove_private_file(f"kernel-{kernel.job_id}.log")
+            await provisioner.remove_private_file(f"{kernel.id}.json")
 
     async def _end_job_of_gone_server(
         self, kernel: RemoteKernel, provisioner: SlurmProvisioner
@@ -462,12 +568,17 @@ class RemoteKernels(LoggingConfigurable):
         self._emit(kernel, "ready")
         await self._watch(kernel)
 
-    def _attach(self, kernel: RemoteKernel, manager: Any) -> None:
-        """Give the KernelManager built for ``kernel`` its Slurm provisioner."""
+    def _attach(
+        self, kernel: RemoteKernel, manager: Any, reattach: dict[str, Any] | None = None
+    ) -> None:
+        """Give the KernelManager built for ``kernel`` its Slurm provisioner; one that takes
+        over the running kernel ``reattach`` (a dead server's provisioner info) describes."""
         spec: KernelSpec = manager.kernel_spec
         provisioner = SlurmProvisioner(
             kernel_id=kernel.id, kernel_spec=spec, parent=manager, **_slurm_config(spec)
         )
+        if reattach is not None:
+            provisioner.reattach_from(reattach)
         provisioner.observe(functools.partial(self._job_submitted, kernel), "job_id")
         provisioner.observe(functools.partial(self._status_changed, kernel), "job_status")
         provisioner.slurm = self.slurm
@@ -481,6 +592,25 @@ class RemoteKernels(LoggingConfigurable):
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=self.kernel_manager.kernel_info_timeout)
+        finally:
+            client.stop_channels()
+
+    async def _state_of_taken_over(self, kernel: RemoteKernel) -> tuple[str, dict[str, Any]]:
+        """Whether a taken-over kernel is busy or idle, once it answered kernel_info signed
+        with its key on the control channel (served even while a cell runs). Its shell
+        answers at once only if no cell runs. Told to the kernel manager, which knows a
+        kernel's state only from the status messages of requests it saw: without it, Lab's
+        websocket to the kernel would wait for the running cell to end."""
+        client = self.kernel_manager.get_kernel(kernel.id).client()
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)  # noqa: S604 - ZMQ channels, no shell
+        try:
+            timeout = self.kernel_manager.kernel_info_timeout
+            info = await _reply(client.control_channel, client, timeout)
+            try:
+                await _reply(client.shell_channel, client, IDLE_KERNEL_ANSWERS_WITHIN)
+            except TimeoutError:
+                return "busy", info
+            return "idle", info
         finally:
             client.stop_channels()
 
@@ -560,7 +690,9 @@ class RemoteKernels(LoggingConfigurable):
         listed: bool = True,
     ) -> KernelRecord:
         info = await provisioner.get_provisioner_info()
-        # The kernel's HMAC key stays out: a successor only cancels the job.
+        # The kernel's HMAC key (bytes) stays out of the connection info; with reattach on it
+        # is in ``reattach`` with the launcher's token, for a successor to take the kernel
+        # over: the record is the user's alone (0600 in a 0700 directory).
         connection = {k: v for k, v in (info.get("connection_info") or {}).items() if k != "key"}
         pid, started = self._server
         known = kernel_id in self.kernel_manager
@@ -575,6 +707,7 @@ class RemoteKernels(LoggingConfigurable):
             server_host=this_host(),
             connection_file=getattr(manager, "connection_file", None) or None,
             listed=listed,
+            path=self._kernels[kernel_id].path if kernel_id in self._kernels else "",
         )
 
     async def _kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:  # noqa: ARG002
@@ -727,6 +860,23 @@ def _slurm_config(spec: KernelSpec) -> dict[str, Any]:
     if not is_ours(provisioner.get("provisioner_name")):
         return {}
     return dict(provisioner.get("config") or {})
+
+
+async def _reply(channel: Any, client: Any, timeout: float) -> dict[str, Any]:
+    """Send kernel_info_request on ``channel``; its reply's content (TimeoutError if none
+    came). A reply not signed with the client's key fails its signature check."""
+    request = client.session.msg("kernel_info_request")
+    channel.send(request)
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            reply = await channel.get_msg(timeout=left)
+        except queue.Empty:
+            break
+        if reply["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+            return dict(reply["content"])
+    msg = f"the kernel did not answer kernel_info within {timeout:g} s"
+    raise TimeoutError(msg)
 
 
 def _seconds_until(iso_time: str | None) -> int | None:

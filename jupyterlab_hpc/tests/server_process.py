@@ -1,7 +1,7 @@
 """A real Jupyter server with the extension, in a process of its own, for the scripts that
-load it from outside: the fuzzer (fuzz/) and the REST benchmark (benchmarks/). The tests run
-theirs in-process, through pytest-jupyter. And the site service (``jupyter hpc-site``), which
-always runs in a process of its own.
+load it from outside (the fuzzer, fuzz/, and the benchmarks/) and for the tests that kill
+one (``ServerProcess``); the other tests run theirs in-process, through pytest-jupyter. And
+the site service (``jupyter hpc-site``), which always runs in a process of its own.
 """
 
 from __future__ import annotations
@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,3 +109,79 @@ def wait_for_port(port: int, server: subprocess.Popen[bytes], timeout: float = 6
         time.sleep(0.2)
     msg = f"the server did not listen on {port} within {timeout} s (see its log)"
     raise RuntimeError(msg)
+
+
+class ServerProcess:
+    """``jupyter server`` with the extension as a real process (so that a test can SIGKILL
+    it), reaching Slurm as alice, its kernel records in ``directory``/state and its runtime
+    files in ``directory``/runtime: a second one on the same directory is its successor."""
+
+    def __init__(self, directory: Path, root: Path, provisioner: dict[str, Any]) -> None:
+        from jupyterlab_hpc.tests.conftest import SERVER_USER, as_user  # noqa: PLC0415
+
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        config = {
+            "ServerApp": {
+                "jpserver_extensions": {"jupyterlab_hpc": True},
+                "allow_root": True,
+                "open_browser": False,
+                "port": self.port,
+                "ip": "127.0.0.1",
+                "root_dir": str(root),
+            },
+            "IdentityProvider": {"token": self.token},
+            "SlurmConnection": {"command_prefix": as_user(SERVER_USER)},
+            "SlurmProvisioner": provisioner,
+            "RemoteKernels": {"state_dir": str(directory / "state")},
+        }
+        config_file = directory / f"config-{self.port}.json"
+        write_private(config_file, json.dumps(config))
+        self.log_file = directory / f"server-{self.port}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", f"--config={config_file}"],
+            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(directory / "runtime")},
+            stdout=subprocess.DEVNULL,
+            stderr=self.log_file.open("w"),
+        )
+        deadline = time.monotonic() + 30
+        while not self._answers():
+            assert self.process.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not answer within 30 s"
+            time.sleep(0.2)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _answers(self) -> bool:
+        try:
+            self.request("api/status")
+        except (urllib.error.URLError, ConnectionError):
+            return False
+        return True
+
+    def request(self, path: str, method: str = "GET", body: Any = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            f"{self.url}/{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no clean-up, as the OOM killer ends a server."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

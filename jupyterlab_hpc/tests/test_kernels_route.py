@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -35,6 +31,7 @@ from jupyterlab_hpc.tests.kernel_fixtures import (
     run_code,
 )
 from jupyterlab_hpc.tests.openapi_check import assert_matches_openapi
+from jupyterlab_hpc.tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.cluster
 
@@ -356,81 +353,13 @@ async def test_an_unknown_kernel_is_404(jp_fetch: Fetch) -> None:
 # -- a server that is SIGKILLed and started again --------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class ServerProcess:
-    """``jupyter server`` as a real process, with the extension, talking to Slurm as alice."""
-
-    def __init__(self, directory: Path, root: Path, job_name: str) -> None:
-        self.port = _free_port()
-        self.token = uuid.uuid4().hex
-        config = {
-            "ServerApp": {
-                "jpserver_extensions": {"jupyterlab_hpc": True},
-                "allow_root": True,
-                "open_browser": False,
-                "port": self.port,
-                "ip": "127.0.0.1",
-                "root_dir": str(root),
-            },
-            "IdentityProvider": {"token": self.token},
-            "SlurmConnection": {"command_prefix": as_user(SERVER_USER)},
-            # A long grace period: only the restarted server can have ended the job early.
-            "SlurmProvisioner": {
-                "job_name": job_name,
-                "grace_period": 300,
-            },
-            "RemoteKernels": {"state_dir": str(directory / "state")},
-        }
-        (directory / "config.json").write_text(json.dumps(config))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", f"--config={directory / 'config.json'}"],
-            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(directory / "runtime")},
-            stdout=subprocess.DEVNULL,
-            stderr=(directory / f"server-{self.port}.log").open("w"),
-        )
-        deadline = time.monotonic() + 30
-        while not self._answers():
-            assert self.process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not answer within 30 s"
-            time.sleep(0.2)
-
-    def _answers(self) -> bool:
-        try:
-            self.request("api/status")
-        except (urllib.error.URLError, ConnectionError):
-            return False
-        return True
-
-    def request(self, path: str, method: str = "GET", body: Any = None) -> Any:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/{path}",
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            text = response.read()
-        return json.loads(text) if text else None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def test_a_restarted_server_cancels_the_kernel_job_its_killed_predecessor_left(
     tmp_path: Path, jp_root_dir: Path, job_name: str
 ) -> None:
-    first = ServerProcess(tmp_path, jp_root_dir, job_name)
+    """With reattach off; test_kernel_reattach.py has the take-over."""
+    # A long grace period: only the restarted server can have ended the job early.
+    provisioner = {"job_name": job_name, "grace_period": 300, "reattach": False}
+    first = ServerProcess(tmp_path, jp_root_dir, provisioner)
     try:
         kernel_id = first.request("hpc/kernels", "POST", {"kernel_name": "python3"})["id"]
         deadline = time.monotonic() + 60
@@ -449,7 +378,7 @@ def test_a_restarted_server_cancels_the_kernel_job_its_killed_predecessor_left(
     finally:
         first.stop()
 
-    second = ServerProcess(tmp_path, jp_root_dir, job_name)
+    second = ServerProcess(tmp_path, jp_root_dir, provisioner)
     try:
         deadline = time.monotonic() + 20
         while active_in_queue(job_id):
