@@ -89,7 +89,7 @@ _SAFE_KERNEL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # before its notebook is back.
 MIN_TIME_LEFT_TO_TAKE_OVER = 60
 # Seconds within which a kernel that runs no cell answers a kernel_info request on its shell.
-IDLE_KERNEL_ANSWERS_WITHIN = 2.0
+IDLE_KERNEL_ANSWERS_WITHIN = 1.0
 
 # Set inside the task of one of our starts: gives the KernelManager built for it its provisioner.
 _ATTACH_PROVISIONER: ContextVar[Callable[[Any], None] | None] = ContextVar(

@@ -4,6 +4,8 @@ against the installed jupyter_client: if a release changes one of them, this fai
 from __future__ import annotations
 
 import asyncio
+import inspect
+import types
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from jupyterlab_hpc.services.jupyter_client_hooks import (
     forget_failed_start,
+    preset_kernel_info,
     preset_provisioner,
     watch_new_kernel_managers,
 )
@@ -72,3 +75,17 @@ async def test_a_cancelled_start_stays_pending_until_forgotten() -> None:
         await kernel_manager.shutdown_all(now=True)
     forget_failed_start(kernel_manager, "k2")
     await kernel_manager.shutdown_all(now=True)
+
+
+async def test_websockets_take_a_preset_kernel_info_from_the_kernel_manager() -> None:
+    """jupyter_server's kernel websocket asks the kernel only when its manager holds no
+    ``_kernel_info_future``: a taken-over kernel busy with a cell must not make it wait."""
+    from jupyter_server.services.kernels.connection.channels import (  # noqa: PLC0415
+        ZMQChannelsWebsocketConnection,
+    )
+
+    source = inspect.getsource(ZMQChannelsWebsocketConnection.request_kernel_info)
+    assert "future = self.kernel_manager._kernel_info_future" in source
+    manager = types.SimpleNamespace()
+    preset_kernel_info(manager, {"protocol_version": "5.3"})
+    assert manager._kernel_info_future.result() == {"protocol_version": "5.3"}
