@@ -9,6 +9,7 @@ from dataclasses import replace
 from jupyterlab_hpc.slurm import validation
 from jupyterlab_hpc.slurm.backend import JobAction
 from jupyterlab_hpc.slurm.commands import job_status
+from jupyterlab_hpc.slurm.commands.accounting import sacct_jobs_argv
 from jupyterlab_hpc.slurm.commands.cluster_info import parse_cluster_info, scontrol_config_argv
 from jupyterlab_hpc.slurm.commands.fields import query_separator
 from jupyterlab_hpc.slurm.commands.job_detail import (
@@ -116,6 +117,17 @@ class SlurmCommands:
         argv = squeue_argv(separator, mine=mine)
         await self.runner.read_lines([*argv, "--all"] if self.show_all else argv, listing.parse)
         return parser.finish(listing)
+
+    async def list_accounted_jobs(
+        self, *, mine: bool, job_ids: Sequence[str] = (), since: str | None = None
+    ) -> list[Job]:
+        """Jobs as slurmdbd records them, finished ones too (accounting.sacct_jobs_argv);
+        SlurmUnavailable while slurmdbd is down."""
+        separator = query_separator()
+        output = await self.runner.run(
+            sacct_jobs_argv(separator, mine=mine, job_ids=job_ids, since=since)
+        )
+        return [detail.job for detail in parse_sacct_jobs(output, separator)]
 
     async def get_job(self, job_id: str) -> Job:
         return (await self._controller_job(job_id)).job
