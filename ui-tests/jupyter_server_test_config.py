@@ -20,13 +20,15 @@ configure_jupyter_server(c)
 c.IdentityProvider.token = os.environ["HPC_GALATA_TOKEN"]
 c.ServerApp.disable_check_xsrf = False
 
-c.ServerApp.port = 8890  # keep in step with playwright.config.js
+# keep in step with playwright.config.js; reattach.spec.ts runs a server of its own elsewhere.
+c.ServerApp.port = int(os.environ.get("HPC_GALATA_PORT", "8890"))
 c.ServerApp.allow_root = True
 c.SlurmConnection.command_prefix = ["runuser", "-u", "alice", "--"]
 
 # Batch scripts submitted from the file browser run as alice in their folder: alice must read
 # them and write her output there, as in a home directory (sticky, like /tmp).
-root_dir = mkdtemp(prefix="galata-hpc-")
+# A server that reattach.spec.ts starts again serves the same folder.
+root_dir = os.environ.get("HPC_GALATA_ROOT") or mkdtemp(prefix="galata-hpc-")
 os.chmod(root_dir, 0o1777)  # noqa: S103
 c.ServerApp.root_dir = root_dir
 
@@ -39,8 +41,9 @@ c.HPCExtension.jobs_refresh = 1.0
 # secrets file. The venv's Python (which imports jupyterlab_hpc and ipykernel) is readable by
 # alice and seen by the nodes.
 c.SlurmProvisioner.job_name = "galata-kernel"
-# A server killed with its tests leaves no kernel job for long.
-c.SlurmProvisioner.grace_period = 10.0
+# A server killed with its tests leaves no kernel job for long (reattach.spec.ts gives the
+# server it kills time to start again).
+c.SlurmProvisioner.grace_period = float(os.environ.get("HPC_GALATA_GRACE_PERIOD", "10"))
 c.RemoteKernels.presets = [
     {
         "name": "debug-small",

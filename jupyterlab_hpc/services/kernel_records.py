@@ -19,6 +19,7 @@ import json
 import os
 import re
 import socket
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,10 +138,11 @@ class ServerRecords:
     def remove(self, pid: int) -> None:
         self._path(pid).unlink(missing_ok=True)
 
-    def remove_files_of_gone_servers(self) -> list[str]:
+    def remove_files_of_gone_servers(self, keep: Collection[str] = ()) -> list[str]:
         """Remove the jpserver files of servers that are provably gone, and the connection files
         of their kernels that no process here names (a local kernel outliving its server keeps
-        its own); the records too. The files removed."""
+        its own) and that are not in ``keep`` (those of the kernels this server took over,
+        written anew under the same names); the records too. The files removed."""
         removed = []
         in_use: set[str] | None = None
         for path in sorted(self.directory.glob("*.json")):
@@ -158,6 +160,7 @@ class ServerRecords:
                     name
                     for name in connection_files
                     if not {name, str(Path(name).resolve())} & (in_use or set())
+                    and name not in keep
                 ]
                 for name in names:
                     file = Path(name)

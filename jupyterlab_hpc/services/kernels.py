@@ -506,7 +506,8 @@ class RemoteKernels(LoggingConfigurable):
         """jupyter_server removes its jpserver-<pid> files only at a clean stop (and
         ``jupyter server list`` those of any pid not running here, whatever the host), and
         its kernels' connection files only when it shuts them down."""
-        for name in await asyncio.to_thread(self.servers.remove_files_of_gone_servers):
+        ours = set(self._connection_files)
+        for name in await asyncio.to_thread(self.servers.remove_files_of_gone_servers, ours):
             self.log.info("Removed %s of a Jupyter server that is gone", name)
 
     async def _remove_expired_logs(self) -> None:

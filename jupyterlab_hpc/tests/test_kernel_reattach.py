@@ -174,6 +174,8 @@ def test_a_killed_servers_kernel_is_taken_over_with_its_variables_and_running_ce
         listed = second.request(f"hpc/kernels/{kernel['id']}")
         sessions = second.request("api/sessions")
         after, printed = asyncio.run(counting_goes_on(second, kernel["id"]))
+        # The new kernel manager's connection file, under the dead one's name, is kept.
+        connection_file_kept = (tmp_path / "runtime" / f"kernel-{kernel['id']}.json").is_file()
     finally:
         second.stop()  # a clean stop: the job ends
     print(f"taken over {took:.2f} s after the restarted server answered")  # noqa: T201
@@ -183,6 +185,7 @@ def test_a_killed_servers_kernel_is_taken_over_with_its_variables_and_running_ce
         (session["id"], "analysis.ipynb", kernel["id"])
     ]
     assert after[0] > before[-1]  # the same loop, counting on
+    assert connection_file_kept
     assert printed.strip() == "42"
     deadline = time.monotonic() + 20
     while active_in_queue(kernel["job_id"]):
