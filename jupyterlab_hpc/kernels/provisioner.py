@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
 import json
 import os
 import re
@@ -64,6 +63,7 @@ from jupyterlab_hpc.slurm.connection import SlurmConnection, refuse_moved_settin
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmError, SlurmNotFound
 from jupyterlab_hpc.slurm.records import BatchScript, JobStatus
 from jupyterlab_hpc.slurm.runner import CommandRunner, command_environment
+from jupyterlab_hpc.slurm.withheld import SECRET_PATTERNS, withheld_names
 
 _KERNEL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # After the job ends (scancel, time limit), Slurm may still say RUNNING for a moment.
@@ -199,15 +199,7 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     withheld_environment = List(
         Unicode(),
-        default_value=[
-            "*TOKEN*",
-            "*SECRET*",
-            "*PASS*",
-            "*_KEY",
-            "*_KEY_*",
-            "*_PAT",
-            "*CREDENTIAL*",
-        ],
+        default_value=list(SECRET_PATTERNS),
         help="""Environment variables (glob patterns, matched case-insensitively) kept out of
         the job: sbatch would copy them into the job's environment, which Slurm stores in its
         accounting database and shows to admins. The defaults cover API tokens, passwords,
@@ -611,7 +603,9 @@ class SlurmProvisioner(KernelProvisionerBase):
                 BatchScript(
                     script=job.script(),
                     options=tuple(job.sbatch_options()),
-                    withheld_environment=tuple(self._withheld()),
+                    withheld_environment=tuple(
+                        withheld_names(os.environ, self.withheld_environment)
+                    ),
                 )
             )
             self._submitted_resources = self._job_resources
@@ -764,17 +758,6 @@ class SlurmProvisioner(KernelProvisionerBase):
             "Kernel %s cannot encrypt its traffic: it runs unencrypted", self.kernel_id
         )
         return {}
-
-    def _withheld(self) -> list[str]:
-        return [
-            name
-            for name in os.environ
-            if not name.startswith("SLURM_")
-            and any(
-                fnmatch.fnmatchcase(name.upper(), pattern.upper())
-                for pattern in self.withheld_environment
-            )
-        ]
 
     async def _listen_ip(self) -> str:
         if self.listen_ip:

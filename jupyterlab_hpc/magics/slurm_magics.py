@@ -8,6 +8,7 @@ command itself would); options the magic does not take are a UsageError, before 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,6 +31,7 @@ from jupyterlab_hpc.slurm.connection import SlurmConnection
 from jupyterlab_hpc.slurm.errors import InvalidRequest, SlurmConflict, SlurmError
 from jupyterlab_hpc.slurm.job_states import FINISHED_STATES
 from jupyterlab_hpc.slurm.records import BatchScript, Job
+from jupyterlab_hpc.slurm.withheld import SECRET_PATTERNS, withheld_names
 
 T = TypeVar("T")
 
@@ -250,7 +252,13 @@ class SlurmMagics(Magics):
         lines in the cell work as in any script. Without --chdir the job starts where sbatch
         runs: the kernel's current folder (with slurmrestd, your home).
         """
-        job = BatchScript(script=cell, options=sbatch_options(line))
+        # The kernel's secrets (JupyterHub's API token, say) stay out of the job, as they do
+        # out of kernel jobs: Slurm keeps a batch job's environment and shows it to admins.
+        job = BatchScript(
+            script=cell,
+            options=sbatch_options(line),
+            withheld_environment=tuple(withheld_names(os.environ, SECRET_PATTERNS)),
+        )
         return self._ask(lambda backend: backend.submit_script(job))
 
     def _ask(self, question: Callable[[SlurmBackend], Awaitable[T]]) -> T | None:

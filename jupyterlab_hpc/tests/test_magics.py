@@ -11,6 +11,7 @@ import asyncio
 import os
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,29 @@ def test_sbatch_submits_the_cell_with_the_lines_options(
         cancel(job_id)
 
     assert shown.strip() == f"{USER}|debug|magic job|3:00|PENDING"
+
+
+@pytest.mark.cluster
+def test_sbatch_keeps_the_kernels_secrets_out_of_the_job(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JupyterHub's API token and the like are in every kernel's environment: sbatch would
+    copy them into the job, and Slurm keeps a batch job's environment."""
+    monkeypatch.setenv("HPC_TEST_API_TOKEN", "s3cret")
+    monkeypatch.setenv("HPC_TEST_PLAIN", "shown")
+    # Where alice's job can write (pytest's folders are root's alone).
+    output = Path("/tmp") / f"hpc-magics-{uuid.uuid4().hex}.out"
+    script = '#!/bin/bash\necho "${HPC_TEST_API_TOKEN:-withheld} ${HPC_TEST_PLAIN:-lost}"\n'
+
+    job_id = run_cell(shell, f"%%sbatch -p debug --output={output}\n{script}")
+    try:
+        eventually(lambda: output.is_file() and output.read_text().strip() != "")
+        printed = output.read_text().split()
+    finally:
+        cancel(job_id)
+        output.unlink(missing_ok=True)
+
+    assert printed == ["withheld", "shown"]
 
 
 @pytest.mark.cluster
