@@ -9,7 +9,10 @@ following ones at debug level, and the first answer after it says that Slurm is 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+
+_SLURM_CALL = re.compile(r"^slurm_\w+ error: ")
 
 
 class OutageLog:
@@ -23,7 +26,7 @@ class OutageLog:
 
     def unreachable(self, route: str, reason: str) -> bool:
         """Note a 503 of ``route``; whether it began an outage (and was logged)."""
-        new = reason not in self._reasons.values()
+        new = _outage(reason) not in map(_outage, self._reasons.values())
         self._reasons[route] = reason
         if new:
             self._log.error("jupyterlab_hpc: Slurm cannot be reached: %s", reason)
@@ -32,8 +35,14 @@ class OutageLog:
     def reachable(self, route: str) -> None:
         """Note an answer of ``route``; ends its outage if no other route still has it."""
         reason = self._reasons.pop(route, None)
-        if reason is not None and reason not in self._reasons.values():
+        if reason is not None and _outage(reason) not in map(_outage, self._reasons.values()):
             self._log.info("jupyterlab_hpc: Slurm answers again (was: %s)", reason)
+
+
+def _outage(reason: str) -> str:
+    """The outage a reason names: Slurm's commands prefix the same one with the call that met
+    it ("slurm_load_jobs error: Unable to contact slurm controller ..."), one per command."""
+    return _SLURM_CALL.sub("", reason, count=1)
 
 
 class RequestLog(logging.LoggerAdapter):  # type: ignore[type-arg]

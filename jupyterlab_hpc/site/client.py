@@ -26,6 +26,8 @@ R = TypeVar("R")
 # Seconds to connect to the service: it is on the site's network, so a longer wait means it
 # is not there, and the server asks Slurm itself instead.
 CONNECT_TIMEOUT = 2.0
+# How many Slurm timeouts (SlurmConnection.timeout) the service has to answer.
+ANSWER_TIMEOUT_FACTOR = 2
 # The account the admin guide has the site service run as.
 DEFAULT_SERVICE_USER = "hpcsite"
 
@@ -55,7 +57,10 @@ class SiteClient:
         )
         self._http = httpx.AsyncClient(
             base_url=self.url,
-            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            # The service may itself wait as long for Slurm (its own SlurmConnection.timeout,
+            # the same setting at most sites) before it answers with Slurm's refusal: an
+            # answer that slow is still the service's, not a reason to ask Slurm directly.
+            timeout=httpx.Timeout(ANSWER_TIMEOUT_FACTOR * timeout, connect=CONNECT_TIMEOUT),
             verify=verify,
         )
         self._token = ""
