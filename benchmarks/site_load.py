@@ -410,7 +410,7 @@ def write_results(
             f"| {row['users']} | {row['mode']} | {row['servers']} | {jobs:.0f} | {partitions:.0f}"
             f" | {everything - jobs - partitions:.0f} | {everything:.0f} | {row['requests']}"
             f" | {row['errors']} | {row['p50'] * 1000:.0f} | {row['p99'] * 1000:.0f}"
-            f" | {row.get('steady_p99', math.nan) * 1000:.0f} | {service}"
+            f" | {_milliseconds(row.get('steady_p99', math.nan))} | {service}"
             f" | {row.get('measured', '')} |"
         )
     lines += ["", "RPCs by message type, per minute:", ""]
@@ -419,6 +419,10 @@ def write_results(
         lines.append(f"- N={row['users']} {row['mode']}: {kinds}")
     RESULTS.write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
+
+
+def _milliseconds(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds * 1000:.0f}"
 
 
 if __name__ == "__main__":
