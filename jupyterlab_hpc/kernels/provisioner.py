@@ -534,16 +534,7 @@ class SlurmProvisioner(KernelProvisionerBase):
             connection.update(await link.relay_endpoints())
         self.connection_info = cast(KernelConnectionInfo, connection)
         self._kernel_launched = True
-        self.job_status = JobStatus(
-            job_id=self.job_id or "",
-            state="RUNNING",
-            reason=None,
-            reason_text=None,
-            node=link.node,
-            start_time=None,
-            end_time=None,
-        )
-        self._status_refresh = asyncio.ensure_future(self._refresh_status())
+        self._running_on(link)
         self.log.info(
             "Kernel %s on %s in Slurm job %s: taken over from a server that died",
             self.kernel_id, self.node, self.job_id,
@@ -617,22 +608,26 @@ class SlurmProvisioner(KernelProvisionerBase):
             await asyncio.shield(self._end_job())
             raise
         self._handoff_file = None  # the launcher read and removed it
+        self._running_on(link)
+        return {
+            "submitted": submitted,
+            "job_started": link.job_started_at or submitted,
+            "launcher_connected": link.connected_at or time.time(),
+        }
+
+    def _running_on(self, link: LauncherLink) -> None:
+        """The job runs: its launcher's call says so before squeue would. Slurm's own times
+        (the time limit's end, for a status bar) follow: not worth a delay now."""
         self.job_status = JobStatus(
-            job_id=self.job_id,
-            state="RUNNING",  # the launcher's call says so before squeue would
+            job_id=self.job_id or "",
+            state="RUNNING",
             reason=None,
             reason_text=None,
             node=link.node,
             start_time=None,
             end_time=None,
         )
-        # Slurm's own times (the time limit's end, for a status bar): not worth a delay now.
         self._status_refresh = asyncio.ensure_future(self._refresh_status())
-        return {
-            "submitted": submitted,
-            "job_started": link.job_started_at or submitted,
-            "launcher_connected": link.connected_at or time.time(),
-        }
 
     async def _wait_for_launcher(self, link: LauncherLink) -> None:
         """Until the launcher calls; meanwhile keep job_status current and notice a job that

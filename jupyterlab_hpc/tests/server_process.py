@@ -172,6 +172,16 @@ class ServerProcess:
             text = response.read()
         return json.loads(text) if text else None
 
+    def ready_remote_kernel(self) -> dict[str, Any]:
+        """A remote kernel started through ``/hpc/kernels``, once it is ready (its record)."""
+        kernel_id = self.request("hpc/kernels", "POST", {"kernel_name": "python3"})["id"]
+        deadline = time.monotonic() + 60
+        while (kernel := self.request(f"hpc/kernels/{kernel_id}"))["state"] != "ready":
+            assert kernel["state"] in {"queued", "starting"}, kernel
+            assert time.monotonic() < deadline, "the kernel was not ready within 60 s"
+            time.sleep(0.2)
+        return dict(kernel)
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no clean-up, as the OOM killer ends a server."""
         self.process.send_signal(signal.SIGKILL)

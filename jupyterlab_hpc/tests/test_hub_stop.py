@@ -212,6 +212,9 @@ def _write_config(directory: Path, job_name: str) -> tuple[Path, int, str]:
             "heartbeat_interval": 1.0,
             "job_name": job_name,
             "walltime_warning": 0,
+            # A SIGKILLed server's successor ends its kernels here (the take-over is
+            # test_kernel_reattach.py's): the clean-up, file by file.
+            "reattach": False,
         },
         "RemoteKernels": {
             "default_resources": {"partition": "compute", "time": 600},

@@ -37,16 +37,6 @@ def provisioner() -> Iterator[dict[str, Any]]:
     subprocess.run([*CLUSTER_PREFIX, "scancel", f"--name={job_name}"], check=False)
 
 
-def ready_kernel(server: ServerProcess) -> dict[str, Any]:
-    kernel_id = server.request("hpc/kernels", "POST", {"kernel_name": "python3"})["id"]
-    deadline = time.monotonic() + 60
-    while (kernel := server.request(f"hpc/kernels/{kernel_id}"))["state"] != "ready":
-        assert kernel["state"] in {"queued", "starting"}, kernel
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    return dict(kernel)
-
-
 class Notebook:
     """A notebook's websocket to its kernel, as Lab holds it."""
 
@@ -111,9 +101,18 @@ async def counting_goes_on(server: ServerProcess, kernel_id: str) -> tuple[list[
     await notebook.read_until(lambda _: len(notebook.numbers()) >= 2)
     counted = notebook.numbers()
     server.request(f"api/kernels/{kernel_id}/interrupt", "POST")
-    # The loop's cell ends (its reply went to the dead server's socket; iopub says it).
+    # The loop's cell ends (its reply went to the dead server's socket; iopub says it): its
+    # KeyboardInterrupt, then the kernel idle after that execute_request (not after some
+    # kernel_info). A request sent before would be aborted with the interrupted cell.
     await notebook.read_until(
-        lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
+        lambda m: m["msg_type"] == "error" and m["content"]["ename"] == "KeyboardInterrupt"
+    )
+    await notebook.read_until(
+        lambda m: (
+            m["msg_type"] == "status"
+            and m["content"]["execution_state"] == "idle"
+            and m["parent_header"].get("msg_type") == "execute_request"
+        )
     )
     notebook.printed.clear()
     await notebook.read_until(replied(await notebook.execute("print(x)")))
@@ -148,7 +147,7 @@ def test_a_killed_servers_kernel_is_taken_over_with_its_variables_and_running_ce
     (jp_root_dir / "analysis.ipynb").write_text(json.dumps(EMPTY_NOTEBOOK))
     first = ServerProcess(tmp_path, jp_root_dir, provisioner)
     try:
-        kernel = ready_kernel(first)
+        kernel = first.ready_remote_kernel()
         session = first.request("api/sessions", "POST", {
             "path": "analysis.ipynb", "name": "analysis.ipynb", "type": "notebook",
             "kernel": {"id": kernel["id"]},
@@ -199,7 +198,7 @@ def test_after_the_grace_period_the_job_is_gone_and_nothing_is_taken_over(
     provisioner = {**provisioner, "grace_period": 5}
     first = ServerProcess(tmp_path, jp_root_dir, provisioner)
     try:
-        kernel = ready_kernel(first)
+        kernel = first.ready_remote_kernel()
         first.kill()
     finally:
         first.stop()

@@ -361,13 +361,8 @@ def test_a_restarted_server_cancels_the_kernel_job_its_killed_predecessor_left(
     provisioner = {"job_name": job_name, "grace_period": 300, "reattach": False}
     first = ServerProcess(tmp_path, jp_root_dir, provisioner)
     try:
-        kernel_id = first.request("hpc/kernels", "POST", {"kernel_name": "python3"})["id"]
-        deadline = time.monotonic() + 60
-        while (kernel := first.request(f"hpc/kernels/{kernel_id}"))["state"] != "ready":
-            assert kernel["state"] in {"queued", "starting"}, kernel
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        job_id = kernel["job_id"]
+        kernel = first.ready_remote_kernel()
+        kernel_id, job_id = kernel["id"], kernel["job_id"]
         records = list((tmp_path / "state").iterdir())
         assert [path.name for path in records] == [f"{kernel_id}.json"]
         assert records[0].stat().st_mode & 0o077 == 0  # the user's eyes only

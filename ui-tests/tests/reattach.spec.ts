@@ -140,6 +140,13 @@ test.describe('A remote kernel outlives its server', () => {
     // it done, so the next cell is run by key, not by a helper that waits for
     // the notebook to be idle.
     await page.menu.clickMenuItem('Kernel>Interrupt Kernel');
+    // A cell sent before the interrupted one has ended would be aborted with it.
+    await expect
+      .poll(
+        async () => ((await page.notebook.getCellTextOutput(0)) ?? []).join(''),
+        { timeout: 30 * 1000 }
+      )
+      .toContain('KeyboardInterrupt');
     await page.notebook.addCell('code', 'print(x)');
     await page.notebook.selectCells(1);
     await page.keyboard.press('Control+Enter');
