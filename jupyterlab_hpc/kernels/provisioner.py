@@ -471,7 +471,8 @@ class SlurmProvisioner(KernelProvisionerBase):
 
     async def load_provisioner_info(self, provisioner_info: dict[str, Any]) -> None:
         """Take over a kernel's job from persisted state: poll, interrupt and shutdown then go
-        through Slurm (the launcher only ever calls the server that started it).
+        through Slurm (a jupyterlab-hpc server taking over its dead predecessor's kernel
+        reconnects to its launcher instead: reattach_from).
 
         Reached from applications that restore persisted KernelManager state.
         """

@@ -410,10 +410,10 @@ class RemoteKernels(LoggingConfigurable):
         else:
             self._unlisted.add(kernel.id)
             assert kernel.provisioner is not None  # noqa: S101 - _attach set it
-            listed = await self._record(
+            unlisted = await self._record(
                 kernel.id, kernel.kernel_name, kernel.provisioner, listed=False
             )
-            await asyncio.to_thread(self.records.write, listed)
+            await asyncio.to_thread(self.records.write, unlisted)
         self.log.info(
             "Remote kernel %s (Slurm job %s on %s) taken over in %.1f s",
             kernel.id, job_id, kernel.provisioner.node if kernel.provisioner else "?",
@@ -603,7 +603,8 @@ class RemoteKernels(LoggingConfigurable):
         kernel's state only from the status messages of requests it saw: without it, Lab's
         websocket to the kernel would wait for the running cell to end."""
         client = self.kernel_manager.get_kernel(kernel.id).client()
-        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)  # noqa: S604 - ZMQ channels, no shell
+        for channel in (client.control_channel, client.shell_channel):  # only these two
+            channel.start()
         try:
             timeout = self.kernel_manager.kernel_info_timeout
             info = await _reply(client.control_channel, client, timeout)

@@ -79,6 +79,7 @@ test.describe('A remote kernel outlives its server', () => {
 
   test.afterAll(() => {
     server?.kill('SIGTERM');
+    cancel(...kernelJobs());
   });
 
   test('the open notebook reconnects to it, without a reload, when the server is back', async ({
@@ -163,6 +164,4 @@ test.describe('A remote kernel outlives its server', () => {
       .poll(() => kernelJobs(), { timeout: 30 * 1000 })
       .not.toContain(jobs[0]);
   });
-
-  test.afterAll(() => cancel(...kernelJobs()));
 });
